@@ -1,0 +1,45 @@
+"""Running the app: uvicorn with one worker in this process (chDB allows one process per data
+directory, and must never be forked after import), plus the `serve --get` smoke path."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from appliance.app import create_app
+from appliance.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def banner(settings: Settings) -> str:
+    url = settings.base_url
+    return (
+        f"OpenPanel Appliance on {url}  (data: {settings.data_dir})\n"
+        f"  create a project:  openpanel project create \"My site\" --cors https://example.com "
+        f"--data-dir {settings.data_dir}\n"
+        f"  then point an SDK at apiUrl: \"{url}\" (or \"{url}/api\"); health: {url}/-/health"
+    )
+
+
+def run_server(settings: Settings) -> None:
+    """Serve until SIGINT/SIGTERM; shutdown drains the spool into chDB."""
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, workers=1, lifespan="on",
+        log_level=settings.log_level.lower(), access_log=False, loop="auto", http="auto",
+        timeout_graceful_shutdown=10, log_config=None, server_header=False,
+    )
+    server = uvicorn.Server(config)
+    print(banner(settings), flush=True)  # noqa: T201 - the one line a user needs to see
+    server.run()
+
+
+def request_once(settings: Settings, path: str) -> tuple[int, str]:
+    """Start the app in-process, GET `path`, stop; return (status, body)."""
+    from litestar.testing import TestClient
+
+    with TestClient(create_app(settings)) as client:
+        response = client.get(path)
+        return response.status_code, response.text

@@ -1,0 +1,244 @@
+"""EventStore: the embedded chDB database, its sessions, migrations, batch inserts and queries.
+
+chDB allows one process per data directory and several same-path sessions inside it that run
+queries in parallel (ARCHITECTURE.md §3). The store owns one writer session and a few reader
+sessions, hands them to threads one at a time, and is the only code that talks to chDB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from embedded_db.errors import StoreError
+from embedded_db.sql import insert_statement
+
+log = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+_encoder = msgspec.json.Encoder()
+
+
+@dataclass(frozen=True, slots=True)
+class StoreLimits:
+    """Memory and cache bounds handed to chDB (MiB)."""
+
+    memory_limit_mb: int = 1024
+    mark_cache_mb: int = 64
+    uncompressed_cache_mb: int = 0
+    readers: int = 2
+
+    def connection_string(self, path: Path) -> str:
+        mib = 1024 * 1024
+        params = {
+            "max_server_memory_usage": int(self.memory_limit_mb * 1.5) * mib,
+            "max_memory_usage": self.memory_limit_mb * mib,
+            "mark_cache_size": self.mark_cache_mb * mib,
+            "index_mark_cache_size": max(self.mark_cache_mb // 2, 8) * mib,
+            "primary_index_cache_size": max(self.mark_cache_mb // 2, 8) * mib,
+            "uncompressed_cache_size": self.uncompressed_cache_mb * mib,
+            "output_format_json_quote_64bit_integers": 0,
+        }
+        return str(path) + "?" + "&".join(f"{k}={v}" for k, v in params.items())
+
+
+def migration_files() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every packaged migration, in order."""
+    folder = resources.files("embedded_db") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [v for v, _, _ in found]
+    if len(set(versions)) != len(versions):
+        raise StoreError(f"duplicate migration numbers in {versions}")
+    return found
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a migration file on `;` at line ends; comments are dropped."""
+    body = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    return [part.strip() for part in re.split(r";\s*(?:\n|$)", body) if part.strip()]
+
+
+class EventStore:
+    """Owns the chDB sessions of one data directory; thread-safe; async helpers run on a pool."""
+
+    def __init__(self, path: Path, limits: StoreLimits | None = None) -> None:
+        self.path = Path(path)
+        self.limits = limits or StoreLimits()
+        self._writer: Any = None
+        self._writer_lock = threading.Lock()
+        self._readers: queue.Queue[Any] = queue.Queue()
+        self._all: list[Any] = []
+        self._pool: ThreadPoolExecutor | None = None
+        self._closed = True
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def open(self) -> EventStore:
+        """Open the sessions; raise StoreError with a clear message if the directory is locked."""
+        from chdb import session as chdb_session
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        conn = self.limits.connection_string(self.path)
+        try:
+            self._writer = chdb_session.Session(conn)
+            self._all.append(self._writer)
+            for _ in range(self.limits.readers):
+                reader = chdb_session.Session(conn)
+                self._all.append(reader)
+                self._readers.put(reader)
+        except Exception as exc:
+            self.close()
+            if "lock" in str(exc).lower():
+                raise StoreError(
+                    f"the event store at {self.path} is in use by another process "
+                    "(is the appliance already running?)"
+                ) from exc
+            raise StoreError(f"cannot open the event store at {self.path}: {exc}") from exc
+        self._pool = ThreadPoolExecutor(self.limits.readers, thread_name_prefix="chdb-read")
+        self._closed = False
+        self.execute("CREATE DATABASE IF NOT EXISTS openpanel")
+        return self
+
+    def close(self) -> None:
+        """Close every session (idempotent)."""
+        self._closed = True
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        for sess in self._all:
+            try:
+                sess.close()
+            except Exception:  # closing is best effort; the process may be exiting
+                log.debug("closing a chDB session failed", exc_info=True)
+        self._all.clear()
+        self._readers = queue.Queue()
+        self._writer = None
+
+    @property
+    def is_open(self) -> bool:
+        return not self._closed
+
+    # -- migrations ----------------------------------------------------------------------------
+    def migrate(self) -> list[str]:
+        """Apply pending numbered migrations; return the names applied."""
+        self.execute(
+            "CREATE TABLE IF NOT EXISTS openpanel.schema_migrations "
+            "(version UInt32, name String, applied_at DateTime('UTC') DEFAULT now()) "
+            "ENGINE = ReplacingMergeTree ORDER BY version"
+        )
+        done = {r["version"] for r in self.query("SELECT version FROM openpanel.schema_migrations")}
+        applied = []
+        for version, name, sql in migration_files():
+            if version in done:
+                continue
+            for statement in split_statements(sql):
+                self.execute(statement)
+            self.execute(
+                "INSERT INTO openpanel.schema_migrations (version, name) VALUES "
+                "({v:UInt32}, {n:String})",
+                {"v": version, "n": name},
+            )
+            log.info("applied migration %s", name)
+            applied.append(name)
+        return applied
+
+    # -- statements ----------------------------------------------------------------------------
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        """Run a statement on the writer session."""
+        with self._writer_lock:
+            self._run(self._writer, sql, params, "CSV")
+
+    def insert(self, table_name: str, rows: Sequence[Row], token: str | None = None) -> int:
+        """Insert a batch as JSONEachRow; a repeated `token` is dropped by chDB (exactly once)."""
+        if not rows:
+            return 0
+        body = b"\n".join(_encoder.encode(row) for row in rows)
+        sql = insert_statement(table_name, token) + body.decode("utf-8")
+        with self._writer_lock:
+            self._run(self._writer, sql, None, "CSV")
+        return len(rows)
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """Run a SELECT on a reader session; rows as dicts."""
+        with self._reader() as sess:
+            result = self._run(sess, sql, params, "JSONEachRow")
+        data = result.bytes()
+        if not data:
+            return []
+        return [msgspec.json.decode(line) for line in data.splitlines() if line]
+
+    def query_bytes(self, sql: str, params: Mapping[str, Any] | None, fmt: str) -> bytes:
+        """Run a SELECT and return the raw output in ClickHouse format `fmt` (CSV, Parquet…)."""
+        with self._reader() as sess:
+            return bytes(self._run(sess, sql, params, fmt).bytes())
+
+    def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        rows = self.query(sql, params)
+        return next(iter(rows[0].values())) if rows else None
+
+    async def aquery(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """`query` on the reader thread pool, for async handlers."""
+        if self._pool is None:
+            raise StoreError("the event store is closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self.query, sql, params)
+
+    async def run(self, fn: Any, *args: Any) -> Any:
+        """Run a blocking report function `fn(*args)` on the reader thread pool."""
+        if self._pool is None:
+            raise StoreError("the event store is closed")
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    def ping(self) -> float:
+        """Round-trip a trivial query; return its latency in ms."""
+        started = time.perf_counter()
+        self.query("SELECT 1 AS ok")
+        return (time.perf_counter() - started) * 1000
+
+    # -- internals -----------------------------------------------------------------------------
+    @contextmanager
+    def _reader(self) -> Iterator[Any]:
+        if self._closed:
+            raise StoreError("the event store is closed")
+        sess = self._readers.get()
+        try:
+            yield sess
+        finally:
+            self._readers.put(sess)
+
+    def _run(self, sess: Any, sql: str, params: Mapping[str, Any] | None, fmt: str) -> Any:
+        if sess is None:
+            raise StoreError("the event store is closed")
+        try:
+            if params:
+                return sess.query(sql, fmt, params=dict(params))
+            return sess.query(sql, fmt)
+        except Exception as exc:
+            raise StoreError(_first_line(str(exc))) from exc
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0][:500] if text.strip() else "chDB error"
+
+
+def rows_by(rows: Iterable[Row], key: str) -> dict[Any, Row]:
+    """Index rows by one column."""
+    return {row[key]: row for row in rows}

@@ -1,0 +1,33 @@
+"""Small response helpers shared by the API controllers (JSON errors in OpenPanel's shape)."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+from litestar import Response
+
+from embedded_db.errors import ValidationError
+
+_json = msgspec.json.Encoder()
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None
+                  ) -> Response[bytes]:
+    return Response(_json.encode(data), status_code=status, media_type="application/json",
+                    headers=headers)
+
+
+def text_response(text: str, status: int) -> Response[bytes]:
+    return Response(text.encode(), status_code=status, media_type="text/plain; charset=utf-8")
+
+
+def error_response(status: int, message: str, **extra: Any) -> Response[bytes]:
+    """`{status, error, message}` with the matching HTTP status."""
+    body = {"status": status, "error": HTTPStatus(status).phrase, "message": message, **extra}
+    return json_response(body, status)
+
+
+def bad_request(exc: ValidationError) -> Response[bytes]:
+    return error_response(400, str(exc), field=exc.field)
