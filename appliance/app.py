@@ -67,10 +67,12 @@ class Components:
 def open_stores(settings: Settings) -> tuple[EventStore, MetaStore]:
     """Open chDB (applying migrations) and the MetaStore."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    limits = StoreLimits(memory_limit_mb=settings.chdb_memory_limit_mb,
-                         mark_cache_mb=settings.chdb_mark_cache_mb,
-                         uncompressed_cache_mb=settings.chdb_uncompressed_cache_mb,
-                         readers=settings.chdb_readers)
+    limits = StoreLimits(
+        memory_limit_mb=settings.chdb_memory_limit_mb,
+        mark_cache_mb=settings.chdb_mark_cache_mb,
+        uncompressed_cache_mb=settings.chdb_uncompressed_cache_mb,
+        readers=settings.chdb_readers,
+    )
     store = EventStore(settings.events_dir, limits).open()
     try:
         store.migrate()
@@ -85,22 +87,38 @@ def build_components(settings: Settings, *, start_workers: bool = True) -> Compo
     """Open stores, recover the spool, start the pipeline and the job consumer."""
     store, meta = open_stores(settings)
     timeout_ms = settings.session_timeout_minutes * 60_000
-    spool = Spool(settings.spool_db, commit_window_ms=settings.spool_commit_ms,
-                  fsync=settings.spool_fsync)
+    spool = Spool(
+        settings.spool_db, commit_window_ms=settings.spool_commit_ms, fsync=settings.spool_fsync
+    )
     hub = Hub()
     geo_path = settings.resolved_geoip_db()
-    enricher = Enricher(GeoReader(geo_path), UserAgentParser(), ReferrerParser(),
-                        store_ip=settings.store_ip)
-    pipeline = Pipeline(store, spool, enricher, hub, timeout_ms=timeout_ms,
-                        batch_max=settings.batch_max_events,
-                        interval_ms=settings.batch_interval_ms,
-                        event_filter=_event_filter(meta))
+    enricher = Enricher(
+        GeoReader(geo_path), UserAgentParser(), ReferrerParser(), store_ip=settings.store_ip
+    )
+    pipeline = Pipeline(
+        store,
+        spool,
+        enricher,
+        hub,
+        timeout_ms=timeout_ms,
+        batch_max=settings.batch_max_events,
+        interval_ms=settings.batch_interval_ms,
+        event_filter=_event_filter(meta),
+    )
     salts = SaltCache(meta)
     index = LiveIndex(timeout_ms)
     pipeline.restore_index(index)
     acceptor = Acceptor(spool, IdentityResolver(index, salts.get), UserAgentParser())
-    comps = Components(settings, store, meta, spool, hub, pipeline, acceptor,
-                       Authenticator(meta, settings.client_cache_seconds))
+    comps = Components(
+        settings,
+        store,
+        meta,
+        spool,
+        hub,
+        pipeline,
+        acceptor,
+        Authenticator(meta, settings.client_cache_seconds),
+    )
     spool.start()
     if start_workers:
         pipeline.start()
@@ -108,8 +126,7 @@ def build_components(settings: Settings, *, start_workers: bool = True) -> Compo
         register_periodic(huey, reap_sessions=acceptor.request_reap, rotate_salt=salts.rotate)
         comps.consumer = start_consumer(huey, settings.jobs_workers)
         comps.extras["huey"] = huey
-    log.info("appliance ready: data in %s, geo %s", settings.data_dir,
-             geo_path or "not configured")
+    log.info("appliance ready: data in %s, geo %s", settings.data_dir, geo_path or "not configured")
     return comps
 
 
@@ -147,7 +164,10 @@ def create_app(settings: Settings) -> Litestar:
         state.started_at = time.time()
         state.read_limiter = RateLimiter(settings.api_rate_limit, 10)
         state.ingest = Ingest(
-            auth=comps.auth, acceptor=comps.acceptor, bots=BotDetector(), hub=comps.hub,
+            auth=comps.auth,
+            acceptor=comps.acceptor,
+            bots=BotDetector(),
+            hub=comps.hub,
             dedup=DuplicateWindow(settings.dedup_window_ms),
             ip_headers=settings.ip_header_order or DEFAULT_IP_HEADERS,
         )

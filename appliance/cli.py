@@ -18,8 +18,11 @@ from appliance.logs import configure_logging
 from appliance.settings import REGISTRY, Settings, load_settings, settings_table_markdown
 
 data_dir_option = click.option(
-    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help=REGISTRY["data_dir"].help + f" [env {REGISTRY['data_dir'].env}]")
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help=REGISTRY["data_dir"].help + f" [env {REGISTRY['data_dir'].env}]",
+)
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -53,16 +56,32 @@ def cli() -> None:
 @data_dir_option
 @click.option("--host", default=None, help=REGISTRY["host"].help)
 @click.option("--port", type=int, default=None, help=REGISTRY["port"].help)
-@click.option("--geoip-db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help=REGISTRY["geoip_db"].help)
+@click.option(
+    "--geoip-db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=REGISTRY["geoip_db"].help,
+)
 @click.option("--log-level", default=None, help=REGISTRY["log_level"].help)
-@click.option("--get", "get_path", default=None, metavar="PATH",
-              help="Start in-process, request PATH (e.g. /-/health), print the reply and exit.")
-def serve(data_dir: Path | None, host: str | None, port: int | None, geoip_db: Path | None,
-          log_level: str | None, get_path: str | None) -> None:
+@click.option(
+    "--get",
+    "get_path",
+    default=None,
+    metavar="PATH",
+    help="Start in-process, request PATH (e.g. /-/health), print the reply and exit.",
+)
+def serve(
+    data_dir: Path | None,
+    host: str | None,
+    port: int | None,
+    geoip_db: Path | None,
+    log_level: str | None,
+    get_path: str | None,
+) -> None:
     """Run the appliance: ingest API, query APIs and background jobs in one process."""
-    settings = _settings(data_dir=data_dir, host=host, port=port, geoip_db=geoip_db,
-                         log_level=log_level)
+    settings = _settings(
+        data_dir=data_dir, host=host, port=port, geoip_db=geoip_db, log_level=log_level
+    )
     configure_logging(settings.log_level, settings.log_json)
     from appliance.server import request_once, run_server
 
@@ -110,8 +129,14 @@ def project() -> None:
 @click.option("--domain", default="", help="The site's domain, for display.")
 @click.option("--timezone", default="UTC", show_default=True, help="IANA timezone for reports.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def project_create(name: str, data_dir: Path | None, cors: tuple[str, ...], domain: str,
-                   timezone: str, as_json: bool) -> None:
+def project_create(
+    name: str,
+    data_dir: Path | None,
+    cors: tuple[str, ...],
+    domain: str,
+    timezone: str,
+    as_json: bool,
+) -> None:
     """Create a project and its first write client (the secret is shown once)."""
     meta = _meta(data_dir)
     try:
@@ -121,10 +146,17 @@ def project_create(name: str, data_dir: Path | None, cors: tuple[str, ...], doma
         raise click.ClickException(str(exc)) from None
     finally:
         meta.close()
-    _emit({"project_id": proj.id, "client_id": new.client.id, "client_secret": new.secret},
-          as_json, [f"project:        {proj.id}", f"client id:      {new.client.id}",
-                    f"client secret:  {new.secret}   (shown once; store it now)",
-                    f"cors:           {', '.join(proj.cors) or '(none: only secret-authed calls)'}"])
+    cors_text = ", ".join(proj.cors) or "(none: only secret-authenticated calls)"
+    _emit(
+        {"project_id": proj.id, "client_id": new.client.id, "client_secret": new.secret},
+        as_json,
+        [
+            f"project:        {proj.id}",
+            f"client id:      {new.client.id}",
+            f"client secret:  {new.secret}   (shown once; store it now)",
+            f"cors:           {cors_text}",
+        ],
+    )
 
 
 @project.command("list")
@@ -137,8 +169,9 @@ def project_list(data_dir: Path | None, as_json: bool) -> None:
         projects = meta.list_projects()
     finally:
         meta.close()
-    rows = [{"id": p.id, "name": p.name, "cors": list(p.cors), "timezone": p.timezone}
-            for p in projects]
+    rows = [
+        {"id": p.id, "name": p.name, "cors": list(p.cors), "timezone": p.timezone} for p in projects
+    ]
     if as_json:
         click.echo(json.dumps(rows))
     else:
@@ -153,13 +186,20 @@ def client() -> None:
 
 @client.command("create")
 @click.option("--project", "project_id", required=True, help="Project id.")
-@click.option("--type", "type_", type=click.Choice(["write", "read", "root"]), default="write",
-              show_default=True, help="write = ingest; read = export/insights; root = all.")
+@click.option(
+    "--type",
+    "type_",
+    type=click.Choice(["write", "read", "root"]),
+    default="write",
+    show_default=True,
+    help="write = ingest; read = export/insights; root = all.",
+)
 @click.option("--name", default="", help="A label for the client.")
 @data_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def client_create(project_id: str, type_: str, name: str, data_dir: Path | None,
-                  as_json: bool) -> None:
+def client_create(
+    project_id: str, type_: str, name: str, data_dir: Path | None, as_json: bool
+) -> None:
     """Create an API client; its secret is printed once and stored only as a hash."""
     meta = _meta(data_dir)
     try:
@@ -168,9 +208,15 @@ def client_create(project_id: str, type_: str, name: str, data_dir: Path | None,
         raise click.ClickException(str(exc)) from None
     finally:
         meta.close()
-    _emit({"client_id": new.client.id, "client_secret": new.secret, "type": type_}, as_json,
-          [f"client id:      {new.client.id}", f"client secret:  {new.secret}   (shown once)",
-           f"type:           {type_}"])
+    _emit(
+        {"client_id": new.client.id, "client_secret": new.secret, "type": type_},
+        as_json,
+        [
+            f"client id:      {new.client.id}",
+            f"client secret:  {new.secret}   (shown once)",
+            f"type:           {type_}",
+        ],
+    )
 
 
 @client.command("list")

@@ -9,8 +9,12 @@ import sys
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        data = {"ts": self.formatTime(record), "level": record.levelname,
-                "logger": record.name, "message": record.getMessage()}
+        data = {
+            "ts": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         if record.exc_info:
             data["exc"] = self.formatException(record.exc_info)
         return json.dumps(data)
@@ -18,8 +22,11 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(level: str = "info", as_json: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if as_json else
-                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if as_json
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

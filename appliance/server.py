@@ -17,9 +17,9 @@ def banner(settings: Settings) -> str:
     url = settings.base_url
     return (
         f"OpenPanel Appliance on {url}  (data: {settings.data_dir})\n"
-        f"  create a project:  openpanel project create \"My site\" --cors https://example.com "
+        f'  create a project:  openpanel project create "My site" --cors https://example.com '
         f"--data-dir {settings.data_dir}\n"
-        f"  then point an SDK at apiUrl: \"{url}\" (or \"{url}/api\"); health: {url}/-/health"
+        f'  then point an SDK at apiUrl: "{url}" (or "{url}/api"); health: {url}/-/health'
     )
 
 
@@ -27,9 +27,18 @@ def run_server(settings: Settings) -> None:
     """Serve until SIGINT/SIGTERM; shutdown drains the spool into chDB."""
     app = create_app(settings)
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, workers=1, lifespan="on",
-        log_level=settings.log_level.lower(), access_log=False, loop="auto", http="auto",
-        timeout_graceful_shutdown=10, log_config=None, server_header=False,
+        app,
+        host=settings.host,
+        port=settings.port,
+        workers=1,
+        lifespan="on",
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        loop="auto",
+        http="auto",
+        timeout_graceful_shutdown=10,
+        log_config=None,
+        server_header=False,
     )
     server = uvicorn.Server(config)
     print(banner(settings), flush=True)  # noqa: T201 - the one line a user needs to see

@@ -33,39 +33,89 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("data_dir", Path, None, "Data directory (events/, meta.db, spool.db, jobs.db). "
-            "Default: the platform's user data folder."),
+    Setting(
+        "data_dir",
+        Path,
+        None,
+        "Data directory (events/, meta.db, spool.db, jobs.db). "
+        "Default: the platform's user data folder.",
+    ),
     Setting("host", str, "127.0.0.1", "Interface the HTTP server listens on (0.0.0.0 in Docker)."),
     Setting("port", int, 3000, "TCP port of the HTTP server."),
-    Setting("public_url", str, "", "URL the SDKs reach the appliance at, shown in snippets. "
-            "Default: http://<host>:<port>."),
+    Setting(
+        "public_url",
+        str,
+        "",
+        "URL the SDKs reach the appliance at, shown in snippets. Default: http://<host>:<port>.",
+    ),
     Setting("log_level", str, "info", "Logging level: debug, info, warning, error."),
     Setting("log_json", bool, False, "Write logs as JSON lines."),
     Setting("chdb_memory_limit_mb", int, 1024, "Upper bound of chDB's query memory, in MiB."),
     Setting("chdb_mark_cache_mb", int, 64, "Size of chDB's mark cache, in MiB."),
     Setting("chdb_uncompressed_cache_mb", int, 0, "Size of chDB's uncompressed block cache, MiB."),
     Setting("chdb_readers", int, 2, "Number of chDB reader sessions (queries run in parallel)."),
-    Setting("max_body_kb", int, 4096, "Largest accepted request body, in KiB (replay chunks "
-            "can reach 2 MiB)."),
+    Setting(
+        "max_body_kb",
+        int,
+        4096,
+        "Largest accepted request body, in KiB (replay chunks can reach 2 MiB).",
+    ),
     Setting("session_timeout_minutes", int, 30, "Idle time after which a visit ends."),
     Setting("batch_max_events", int, 5000, "Largest batch the pipeline inserts at once."),
-    Setting("batch_interval_ms", int, 500, "Longest time an accepted event waits in the spool "
-            "before it is stored (time to visible)."),
-    Setting("spool_commit_ms", int, 2, "Group-commit window of the spool: requests arriving "
-            "within it share one SQLite transaction."),
-    Setting("spool_fsync", bool, True, "fsync the spool on every commit (survives power loss, "
-            "not just a crash). Off trades power-loss safety for speed."),
-    Setting("dedup_window_ms", int, 100, "Identical requests from one browser within this "
-            "window are answered but stored once."),
+    Setting(
+        "batch_interval_ms",
+        int,
+        500,
+        "Longest time an accepted event waits in the spool before it is stored (time to visible).",
+    ),
+    Setting(
+        "spool_commit_ms",
+        int,
+        2,
+        "Group-commit window of the spool: requests arriving "
+        "within it share one SQLite transaction.",
+    ),
+    Setting(
+        "spool_fsync",
+        bool,
+        True,
+        "fsync the spool on every commit (survives power loss, "
+        "not just a crash). Off trades power-loss safety for speed.",
+    ),
+    Setting(
+        "dedup_window_ms",
+        int,
+        100,
+        "Identical requests from one browser within this window are answered but stored once.",
+    ),
     Setting("ip_headers", str, "", "Comma list replacing the default client-IP header order."),
-    Setting("store_ip", bool, False, "Keep the client IP in event properties (__ip). Off by "
-            "default: IPs are used for geo and device ids, then dropped."),
-    Setting("geoip_db", Path, None, "Path to a MaxMind-layout City .mmdb (GeoLite2 or DB-IP "
-            "lite). Default: <data_dir>/geoip/*.mmdb if present; no geo otherwise."),
-    Setting("client_cache_seconds", int, 5, "How long a looked-up API client is cached (new or "
-            "revoked clients take effect within this time)."),
-    Setting("api_rate_limit", int, 100, "Requests per 10 s allowed per client on the export "
-            "and insights APIs."),
+    Setting(
+        "store_ip",
+        bool,
+        False,
+        "Keep the client IP in event properties (__ip). Off by "
+        "default: IPs are used for geo and device ids, then dropped.",
+    ),
+    Setting(
+        "geoip_db",
+        Path,
+        None,
+        "Path to a MaxMind-layout City .mmdb (GeoLite2 or DB-IP "
+        "lite). Default: <data_dir>/geoip/*.mmdb if present; no geo otherwise.",
+    ),
+    Setting(
+        "client_cache_seconds",
+        int,
+        5,
+        "How long a looked-up API client is cached (new or "
+        "revoked clients take effect within this time).",
+    ),
+    Setting(
+        "api_rate_limit",
+        int,
+        100,
+        "Requests per 10 s allowed per client on the export and insights APIs.",
+    ),
     Setting("jobs_workers", int, 1, "Threads of the in-process Huey consumer."),
 )
 
@@ -193,23 +243,38 @@ def load_settings(
 
 
 def _validate(settings: Settings) -> None:
-    positive = ("port", "chdb_memory_limit_mb", "chdb_readers", "max_body_kb",
-                "session_timeout_minutes", "batch_max_events", "batch_interval_ms",
-                "client_cache_seconds", "api_rate_limit", "jobs_workers")
+    positive = (
+        "port",
+        "chdb_memory_limit_mb",
+        "chdb_readers",
+        "max_body_kb",
+        "session_timeout_minutes",
+        "batch_max_events",
+        "batch_interval_ms",
+        "client_cache_seconds",
+        "api_rate_limit",
+        "jobs_workers",
+    )
     for name in positive:
         if getattr(settings, name) <= 0:
             raise ConfigError(f"setting {name} must be positive, got {getattr(settings, name)}")
     if settings.log_level.lower() not in ("debug", "info", "warning", "error"):
-        raise ConfigError(f"setting log_level must be debug/info/warning/error, "
-                          f"got {settings.log_level!r}")
+        raise ConfigError(
+            f"setting log_level must be debug/info/warning/error, got {settings.log_level!r}"
+        )
 
 
 def settings_table_markdown() -> str:
     """The README settings table, generated from the registry."""
     lines = ["| setting | env | default | what it does |", "|---|---|---|---|"]
     for s in SETTINGS:
-        default = "" if s.default is None else str(s.default).lower() if s.type is bool \
+        default = (
+            ""
+            if s.default is None
+            else str(s.default).lower()
+            if s.type is bool
             else str(s.default)
+        )
         lines.append(f"| `{s.name}` | `{s.env}` | `{default}` | {s.help} |")
     return "\n".join(lines)
 

@@ -14,19 +14,41 @@ from embedded_db.sql import array_literal, select
 from embedded_db.store import EventStore
 
 EVENT_FIELDS = (
-    ("id", "id"), ("name", "name"), ("deviceId", "device_id"), ("profileId", "profile_id"),
-    ("projectId", "project_id"), ("sessionId", "session_id"), ("properties", "properties"),
-    ("createdAt", "created_at"), ("country", "country"), ("city", "city"),
-    ("region", "region"), ("longitude", "longitude"), ("latitude", "latitude"), ("os", "os"),
-    ("osVersion", "os_version"), ("browser", "browser"), ("browserVersion", "browser_version"),
-    ("device", "device"), ("brand", "brand"), ("model", "model"), ("path", "path"),
-    ("origin", "origin"), ("referrer", "referrer"), ("referrerName", "referrer_name"),
-    ("referrerType", "referrer_type"), ("importedAt", "imported_at"), ("sdkName", "sdk_name"),
-    ("sdkVersion", "sdk_version"), ("revenue", "revenue"), ("groups", "groups"),
+    ("id", "id"),
+    ("name", "name"),
+    ("deviceId", "device_id"),
+    ("profileId", "profile_id"),
+    ("projectId", "project_id"),
+    ("sessionId", "session_id"),
+    ("properties", "properties"),
+    ("createdAt", "created_at"),
+    ("country", "country"),
+    ("city", "city"),
+    ("region", "region"),
+    ("longitude", "longitude"),
+    ("latitude", "latitude"),
+    ("os", "os"),
+    ("osVersion", "os_version"),
+    ("browser", "browser"),
+    ("browserVersion", "browser_version"),
+    ("device", "device"),
+    ("brand", "brand"),
+    ("model", "model"),
+    ("path", "path"),
+    ("origin", "origin"),
+    ("referrer", "referrer"),
+    ("referrerName", "referrer_name"),
+    ("referrerType", "referrer_type"),
+    ("importedAt", "imported_at"),
+    ("sdkName", "sdk_name"),
+    ("sdkVersion", "sdk_version"),
+    ("revenue", "revenue"),
+    ("groups", "groups"),
     ("duration", "duration"),
 )
 _SELECT = ", ".join(
-    "toString(country) AS country" if col == "country" else col for _, col in EVENT_FIELDS)
+    "toString(country) AS country" if col == "country" else col for _, col in EVENT_FIELDS
+)
 
 
 @dataclass
@@ -53,8 +75,15 @@ class EventPage:
 
     def as_json(self) -> dict[str, Any]:
         pages = -(-self.total // self.limit) if self.total else 0
-        return {"meta": {"count": len(self.data), "totalCount": self.total, "pages": pages,
-                         "current": self.page}, "data": self.data}
+        return {
+            "meta": {
+                "count": len(self.data),
+                "totalCount": self.total,
+                "pages": pages,
+                "current": self.page,
+            },
+            "data": self.data,
+        }
 
 
 def parse_date(value: Any, field_name: str, end_of_day: bool = False) -> datetime | None:
@@ -98,9 +127,15 @@ def export_events(store: EventStore, q: EventQuery) -> EventPage:
     params.update(compiled.params)
     total = int(store.scalar(select("count() AS n", "events", where), params) or 0)
     params.update(limit=q.limit, offset=(q.page - 1) * q.limit)
-    rows = store.query(select(
-        _SELECT, "events", where,
-        "ORDER BY created_at DESC, id LIMIT {limit:UInt32} OFFSET {offset:UInt64}"), params)
+    rows = store.query(
+        select(
+            _SELECT,
+            "events",
+            where,
+            "ORDER BY created_at DESC, id LIMIT {limit:UInt32} OFFSET {offset:UInt64}",
+        ),
+        params,
+    )
     data = [camel_event(row) for row in rows]
     if q.include_profile and data:
         profiles = load_profiles(store, q.project_id, {r["profileId"] for r in data})
@@ -135,12 +170,22 @@ def load_profiles(store: EventStore, project_id: str, ids: set[str]) -> dict[str
         "WHERE project_id = {project:String} AND id IN {ids:Array(String)}",
         {"project": project_id, "ids": array_literal(sorted(ids))},
     )
-    return {r["id"]: {
-        "id": r["id"], "isExternal": r["is_external"], "firstName": r["first_name"],
-        "lastName": r["last_name"], "email": r["email"], "avatar": r["avatar"],
-        "properties": r["properties"], "groups": r["groups"], "projectId": project_id,
-        "createdAt": _iso(r["created_at"]), "lastSeenAt": _iso(r["last_seen_at"]),
-    } for r in rows}
+    return {
+        r["id"]: {
+            "id": r["id"],
+            "isExternal": r["is_external"],
+            "firstName": r["first_name"],
+            "lastName": r["last_name"],
+            "email": r["email"],
+            "avatar": r["avatar"],
+            "properties": r["properties"],
+            "groups": r["groups"],
+            "projectId": project_id,
+            "createdAt": _iso(r["created_at"]),
+            "lastSeenAt": _iso(r["last_seen_at"]),
+        }
+        for r in rows
+    }
 
 
 def days_ago(days: int) -> datetime:

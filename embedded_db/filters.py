@@ -17,26 +17,61 @@ from typing import Any
 import msgspec
 
 from embedded_db.errors import ValidationError
-from embedded_db.sql import array_literal
+from embedded_db.sql import array_literal, profile_condition
 
-OPERATORS = ("is", "isNot", "contains", "doesNotContain", "startsWith", "endsWith", "regex",
-             "isNull", "isNotNull", "gt", "lt", "gte", "lte")
+OPERATORS = (
+    "is",
+    "isNot",
+    "contains",
+    "doesNotContain",
+    "startsWith",
+    "endsWith",
+    "regex",
+    "isNull",
+    "isNotNull",
+    "gt",
+    "lt",
+    "gte",
+    "lte",
+)
 
 # Event columns a filter may name; non-string columns are compared through toString().
 EVENT_COLUMNS = {
-    "name": "name", "path": "path", "origin": "origin", "referrer": "referrer",
-    "referrer_name": "referrer_name", "referrer_type": "referrer_type", "device_id": "device_id",
-    "profile_id": "profile_id", "session_id": "session_id", "country": "toString(country)",
-    "city": "city", "region": "toString(region)", "os": "toString(os)",
-    "os_version": "toString(os_version)", "browser": "toString(browser)",
-    "browser_version": "toString(browser_version)", "device": "toString(device)",
-    "brand": "toString(brand)", "model": "toString(model)", "sdk_name": "toString(sdk_name)",
-    "sdk_version": "toString(sdk_version)", "revenue": "toString(revenue)",
-    "duration": "toString(duration)", "created_at": "toString(created_at)",
-    "latitude": "toString(latitude)", "longitude": "toString(longitude)",
+    "name": "name",
+    "path": "path",
+    "origin": "origin",
+    "referrer": "referrer",
+    "referrer_name": "referrer_name",
+    "referrer_type": "referrer_type",
+    "device_id": "device_id",
+    "profile_id": "profile_id",
+    "session_id": "session_id",
+    "country": "toString(country)",
+    "city": "city",
+    "region": "toString(region)",
+    "os": "toString(os)",
+    "os_version": "toString(os_version)",
+    "browser": "toString(browser)",
+    "browser_version": "toString(browser_version)",
+    "device": "toString(device)",
+    "brand": "toString(brand)",
+    "model": "toString(model)",
+    "sdk_name": "toString(sdk_name)",
+    "sdk_version": "toString(sdk_version)",
+    "revenue": "toString(revenue)",
+    "duration": "toString(duration)",
+    "created_at": "toString(created_at)",
+    "latitude": "toString(latitude)",
+    "longitude": "toString(longitude)",
 }
-PROFILE_COLUMNS = {"id": "id", "first_name": "first_name", "last_name": "last_name",
-                   "email": "email", "avatar": "avatar", "is_external": "toString(is_external)"}
+PROFILE_COLUMNS = {
+    "id": "id",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "email": "email",
+    "avatar": "avatar",
+    "is_external": "toString(is_external)",
+}
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 _KEY = re.compile(r"^[\w.$:@\-*% /]{1,256}$")
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
@@ -93,12 +128,12 @@ def column_for(name: str, where: str = "name") -> tuple[str, str, str | None]:
         return "event", "has_profile", None
     for prefix, scope in (("properties.", "event"), ("profile.properties.", "profile")):
         if name.startswith(prefix):
-            key = name[len(prefix):]
+            key = name[len(prefix) :]
             if not _KEY.match(key):
                 raise ValidationError(where, f"invalid property key {key!r}")
             return scope, "properties", key
     if name.startswith("profile."):
-        column = name[len("profile."):]
+        column = name[len("profile.") :]
         if column in PROFILE_COLUMNS:
             return "profile", PROFILE_COLUMNS[column], None
     raise ValidationError(where, f"unknown filter field {name!r}")
@@ -116,8 +151,7 @@ def compile_filters(filters: Iterable[Filter], project_param: str = "project") -
             continue
         cond = _condition(expr, key, flt, f"f{i}", out.params)
         if scope == "profile":
-            cond = (f"profile_id IN (SELECT id FROM openpanel.profiles FINAL "
-                    f"WHERE project_id = {{{project_param}:String}} AND {cond})")
+            cond = profile_condition(project_param, cond)
         out.conditions.append(cond)
     return out
 
@@ -126,8 +160,10 @@ def _condition(expr: str, key: str | None, flt: Filter, p: str, params: dict[str
     if key is not None and ("*" in key or "%" in key):
         params[p + "k"] = key.replace("*", "%")
         inner = _value_condition("v", flt, p, params)
-        return (f"arrayExists((k, v) -> k LIKE {{{p}k:String}} AND {inner}, "
-                f"mapKeys(properties), mapValues(properties))")
+        return (
+            f"arrayExists((k, v) -> k LIKE {{{p}k:String}} AND {inner}, "
+            f"mapKeys(properties), mapValues(properties))"
+        )
     if key is not None:
         params[p + "k"] = key
         expr = f"{expr}[{{{p}k:String}}]"
@@ -157,10 +193,17 @@ def _value_condition(expr: str, flt: Filter, p: str, params: dict[str, Any]) -> 
         for j, value in enumerate(values):
             _check_regex(value)
             params[f"{p}_{j}"] = value
-        return "(" + " OR ".join(f"match({expr}, {{{p}_{j}:String}})"
-                                 for j in range(len(values))) + ")"
-    patterns = {"contains": "%{}%", "doesNotContain": "%{}%", "startsWith": "{}%",
-                "endsWith": "%{}"}[op]
+        return (
+            "("
+            + " OR ".join(f"match({expr}, {{{p}_{j}:String}})" for j in range(len(values)))
+            + ")"
+        )
+    patterns = {
+        "contains": "%{}%",
+        "doesNotContain": "%{}%",
+        "startsWith": "{}%",
+        "endsWith": "%{}",
+    }[op]
     parts = []
     for j, value in enumerate(values):
         params[f"{p}_{j}"] = patterns.format(_escape_like(value))

@@ -124,7 +124,7 @@ class MetaStore:
             if row:
                 return str(row[0])
             org_id = "default"
-            db["organizations"].insert({"id": org_id, "name": "Default", "created_at": now_iso()})
+            db.table("organizations").insert({"id": org_id, "name": "Default", "created_at": now_iso()})
             return org_id
 
     def create_project(
@@ -146,29 +146,39 @@ class MetaStore:
         base = slugify(name)
         with self.transaction() as db:
             project_id = base
-            while db["projects"].count_where("id = ?", [project_id]):
+            while db.table("projects").count_where("id = ?", [project_id]):
                 project_id = f"{base}-{secrets.randbelow(9000) + 1000}"
             row = {
-                "id": project_id, "organization_id": org, "name": name, "domain": domain,
-                "cors": json.dumps(cors or []), "filters": "[]", "timezone": timezone,
-                "allow_unsafe_revenue": int(allow_unsafe_revenue), "created_at": now_iso(),
+                "id": project_id,
+                "organization_id": org,
+                "name": name,
+                "domain": domain,
+                "cors": json.dumps(cors or []),
+                "filters": "[]",
+                "timezone": timezone,
+                "allow_unsafe_revenue": int(allow_unsafe_revenue),
+                "created_at": now_iso(),
                 "deleted_at": None,
             }
-            db["projects"].insert(row)
+            db.table("projects").insert(row)
         return self.get_project(project_id)
 
     def get_project(self, project_id: str) -> Project:
         with self._lock:
-            rows = list(self.db.query(
-                "SELECT * FROM projects WHERE id = ? AND deleted_at IS NULL", [project_id]))
+            rows = list(
+                self.db.query(
+                    "SELECT * FROM projects WHERE id = ? AND deleted_at IS NULL", [project_id]
+                )
+            )
         if not rows:
             raise NotFoundError(f"project {project_id!r} not found")
         return _project(rows[0])
 
     def list_projects(self) -> list[Project]:
         with self._lock:
-            rows = list(self.db.query(
-                "SELECT * FROM projects WHERE deleted_at IS NULL ORDER BY created_at"))
+            rows = list(
+                self.db.query("SELECT * FROM projects WHERE deleted_at IS NULL ORDER BY created_at")
+            )
         return [_project(r) for r in rows]
 
     def update_project(self, project_id: str, **changes: Any) -> Project:
@@ -182,12 +192,17 @@ class MetaStore:
         values = {k: json.dumps(v) if k in ("cors", "filters") else v for k, v in changes.items()}
         self.get_project(project_id)
         with self.transaction() as db:
-            db["projects"].update(project_id, values)
+            db.table("projects").update(project_id, values)
         return self.get_project(project_id)
 
     # -- clients -------------------------------------------------------------------------------
     def create_client(
-        self, *, project_id: str | None, type: str = "write", name: str = "", with_secret: bool = True
+        self,
+        *,
+        project_id: str | None,
+        type: str = "write",
+        name: str = "",
+        with_secret: bool = True,
     ) -> NewClient:
         """Create an API client; the plaintext secret is returned once and only its hash kept."""
         if type not in CLIENT_TYPES:
@@ -198,23 +213,37 @@ class MetaStore:
             org = self.default_organization()
         secret = "sec_" + secrets.token_hex(20) if with_secret else ""
         client = Client(
-            id=str(uuid.uuid4()), name=name or f"{type} client", type=type, organization_id=org,
-            project_id=project_id, secret_hash=hash_secret(secret) if secret else None,
+            id=str(uuid.uuid4()),
+            name=name or f"{type} client",
+            type=type,
+            organization_id=org,
+            project_id=project_id,
+            secret_hash=hash_secret(secret) if secret else None,
         )
         with self.transaction() as db:
-            db["clients"].insert({
-                "id": client.id, "name": client.name, "type": client.type,
-                "organization_id": org, "project_id": project_id,
-                "secret_hash": client.secret_hash, "ignore_cors_and_secret": 0,
-                "created_at": now_iso(), "revoked_at": None,
-            })
+            db.table("clients").insert(
+                {
+                    "id": client.id,
+                    "name": client.name,
+                    "type": client.type,
+                    "organization_id": org,
+                    "project_id": project_id,
+                    "secret_hash": client.secret_hash,
+                    "ignore_cors_and_secret": 0,
+                    "created_at": now_iso(),
+                    "revoked_at": None,
+                }
+            )
         return NewClient(client=client, secret=secret)
 
     def get_client(self, client_id: str) -> Client | None:
         """The client, or None if unknown or revoked."""
         with self._lock:
-            rows = list(self.db.query(
-                "SELECT * FROM clients WHERE id = ? AND revoked_at IS NULL", [client_id]))
+            rows = list(
+                self.db.query(
+                    "SELECT * FROM clients WHERE id = ? AND revoked_at IS NULL", [client_id]
+                )
+            )
         return _client(rows[0]) if rows else None
 
     def list_clients(self, project_id: str | None = None) -> list[Client]:
@@ -230,7 +259,8 @@ class MetaStore:
         with self.transaction() as db:
             cur = db.execute(
                 "UPDATE clients SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                [now_iso(), client_id])
+                [now_iso(), client_id],
+            )
             if cur.rowcount == 0:
                 raise NotFoundError(f"client {client_id!r} not found")
 
@@ -242,20 +272,26 @@ class MetaStore:
             if len(rows) < 2:
                 now = datetime.now(UTC)
                 for when in (now - timedelta(days=1), now):
-                    db["salts"].insert({"salt": secrets.token_hex(16),
-                                        "created_at": when.isoformat(timespec="milliseconds")})
+                    db.table("salts").insert(
+                        {
+                            "salt": secrets.token_hex(16),
+                            "created_at": when.isoformat(timespec="milliseconds"),
+                        }
+                    )
                 rows = db.execute(
-                    "SELECT salt FROM salts ORDER BY created_at DESC LIMIT 2").fetchall()
+                    "SELECT salt FROM salts ORDER BY created_at DESC LIMIT 2"
+                ).fetchall()
         return str(rows[0][0]), str(rows[1][0])
 
     def rotate_salt(self, now: datetime | None = None) -> tuple[str, str]:
         """Add a new current salt and keep only the newest two."""
         when = (now or datetime.now(UTC)).isoformat(timespec="milliseconds")
         with self.transaction() as db:
-            db["salts"].insert({"salt": secrets.token_hex(16), "created_at": when})
+            db.table("salts").insert({"salt": secrets.token_hex(16), "created_at": when})
             db.execute(
                 "DELETE FROM salts WHERE salt NOT IN "
-                "(SELECT salt FROM salts ORDER BY created_at DESC LIMIT 2)")
+                "(SELECT salt FROM salts ORDER BY created_at DESC LIMIT 2)"
+            )
         return self.salts()
 
     def salt_created_at(self) -> datetime:
@@ -277,17 +313,26 @@ def _check_timezone(name: str) -> None:
 
 def _project(row: dict[str, Any]) -> Project:
     return Project(
-        id=row["id"], organization_id=row["organization_id"], name=row["name"],
-        domain=row["domain"] or "", cors=tuple(json.loads(row["cors"] or "[]")),
-        filters=tuple(json.loads(row["filters"] or "[]")), timezone=row["timezone"] or "UTC",
-        allow_unsafe_revenue=bool(row["allow_unsafe_revenue"]), created_at=row["created_at"],
+        id=row["id"],
+        organization_id=row["organization_id"],
+        name=row["name"],
+        domain=row["domain"] or "",
+        cors=tuple(json.loads(row["cors"] or "[]")),
+        filters=tuple(json.loads(row["filters"] or "[]")),
+        timezone=row["timezone"] or "UTC",
+        allow_unsafe_revenue=bool(row["allow_unsafe_revenue"]),
+        created_at=row["created_at"],
     )
 
 
 def _client(row: dict[str, Any]) -> Client:
     return Client(
-        id=row["id"], name=row["name"], type=row["type"], organization_id=row["organization_id"],
-        project_id=row["project_id"], secret_hash=row["secret_hash"],
+        id=row["id"],
+        name=row["name"],
+        type=row["type"],
+        organization_id=row["organization_id"],
+        project_id=row["project_id"],
+        secret_hash=row["secret_hash"],
         ignore_cors_and_secret=bool(row["ignore_cors_and_secret"]),
         revoked=row["revoked_at"] is not None,
     )

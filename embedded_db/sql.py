@@ -14,8 +14,17 @@ from collections.abc import Iterable
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TOKEN = re.compile(r"^[A-Za-z0-9:_.-]{1,200}$")
 
-TABLES = frozenset({"events", "events_bots", "sessions", "profiles", "groups",
-                    "session_replay_chunks", "profile_aliases"})
+TABLES = frozenset(
+    {
+        "events",
+        "events_bots",
+        "sessions",
+        "profiles",
+        "groups",
+        "session_replay_chunks",
+        "profile_aliases",
+    }
+)
 
 
 def identifier(name: str, allowed: Iterable[str]) -> str:
@@ -60,3 +69,11 @@ def select(columns: str, table_name: str, where: Iterable[str], tail: str = "") 
     reference values only as `{name:Type}` parameters); request data never reaches the text."""
     clause = " AND ".join(where) or "1"
     return f"SELECT {columns} FROM {table(table_name)} WHERE {clause} {tail}".strip()
+
+
+def profile_condition(project_param: str, condition: str) -> str:
+    """Events whose profile matches `condition` (SQL over the profiles table, values bound)."""
+    return (
+        f"profile_id IN (SELECT id FROM {table('profiles')} FINAL "
+        f"WHERE project_id = {{{project_param}:String}} AND {condition})"
+    )

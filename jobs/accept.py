@@ -74,8 +74,9 @@ def device_override(properties: dict[str, Any]) -> str:
 class Acceptor:
     """Turns validated requests into spool records and answers with their ids."""
 
-    def __init__(self, spool: Spool, identity: IdentityResolver,
-                 user_agents: UserAgentParser) -> None:
+    def __init__(
+        self, spool: Spool, identity: IdentityResolver, user_agents: UserAgentParser
+    ) -> None:
         self.spool = spool
         self.identity = identity
         self.user_agents = user_agents
@@ -92,14 +93,29 @@ class Acceptor:
             profile_id = str(identify["profileId"])
         server = self.user_agents.parse(ua).is_server and not _has_device_override(props)
         ident = self.identity.resolve(
-            project_id=ctx.project_id, ua=ua, ip=ip, event_ms=at, profile_id=profile_id,
-            device_override=device_override(props), sessionless=server or past,
+            project_id=ctx.project_id,
+            ua=ua,
+            ip=ip,
+            event_ms=at,
+            profile_id=profile_id,
+            device_override=device_override(props),
+            sessionless=server or past,
         )
         record = Accepted(
-            kind="track", project_id=ctx.project_id, received_ms=received, event_ms=at,
-            event_id=str(uuid.uuid4()), device_id=ident.device_id,
-            session_id=ident.session_id, profile_id=ident.profile_id, attached=ident.attached,
-            ip=ip, ua=ua, sdk_name=ctx.sdk_name, sdk_version=ctx.sdk_version, payload=payload,
+            kind="track",
+            project_id=ctx.project_id,
+            received_ms=received,
+            event_ms=at,
+            event_id=str(uuid.uuid4()),
+            device_id=ident.device_id,
+            session_id=ident.session_id,
+            profile_id=ident.profile_id,
+            attached=ident.attached,
+            ip=ip,
+            ua=ua,
+            sdk_name=ctx.sdk_name,
+            sdk_version=ctx.sdk_version,
+            payload=payload,
         )
         await self.spool.append(encode(record))
         return Ids(ident.device_id, ident.session_id)
@@ -108,21 +124,35 @@ class Acceptor:
         """Accept identify, increment, decrement, alias, group, assign_group or replay."""
         received = now_ms()
         ua = ctx.ua or SERVER_UA_DEFAULT
-        device, session, _ = self.identity.peek(project_id=ctx.project_id, ua=ua, ip=ctx.ip,
-                                                at_ms=received)
+        device, session, _ = self.identity.peek(
+            project_id=ctx.project_id, ua=ua, ip=ctx.ip, at_ms=received
+        )
         record = Accepted(
-            kind=kind, project_id=ctx.project_id, received_ms=received, event_ms=received,
-            event_id=str(uuid.uuid4()), device_id=device, session_id=session, ip=ctx.ip, ua=ua,
-            sdk_name=ctx.sdk_name, sdk_version=ctx.sdk_version, payload=payload,
+            kind=kind,
+            project_id=ctx.project_id,
+            received_ms=received,
+            event_ms=received,
+            event_id=str(uuid.uuid4()),
+            device_id=device,
+            session_id=session,
+            ip=ctx.ip,
+            ua=ua,
+            sdk_name=ctx.sdk_name,
+            sdk_version=ctx.sdk_version,
+            payload=payload,
         )
         await self.spool.append(encode(record))
         return Ids(device, session)
 
     async def bot(self, ctx: Context, name: str, type_: str, path: str) -> None:
         """Record a bot hit (not an event) for the bots report."""
-        record = Accepted(kind="bot", project_id=ctx.project_id, received_ms=now_ms(),
-                          event_id=str(uuid.uuid4()),
-                          payload={"name": name, "type": type_, "path": path})
+        record = Accepted(
+            kind="bot",
+            project_id=ctx.project_id,
+            received_ms=now_ms(),
+            event_id=str(uuid.uuid4()),
+            payload={"name": name, "type": type_, "path": path},
+        )
         await self.spool.append(encode(record))
 
     def request_reap(self) -> None:

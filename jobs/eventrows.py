@@ -20,16 +20,42 @@ from jobs.records import Accepted
 from jobs.timefmt import ch_time
 
 # Keys consumed by the server (parsed into columns) or controlled by it.
-CONSUMED_KEYS = frozenset({"__path", "__referrer", "__timestamp", "__revenue", "__identify",
-                           "__bot", "__bot_reasons"})
+CONSUMED_KEYS = frozenset(
+    {"__path", "__referrer", "__timestamp", "__revenue", "__identify", "__bot", "__bot_reasons"}
+)
 
 EVENT_DEFAULTS: dict[str, Any] = {
-    "id": "", "name": "", "sdk_name": "", "sdk_version": "", "device_id": "", "profile_id": "",
-    "project_id": "", "session_id": "", "groups": [], "path": "", "origin": "", "referrer": "",
-    "referrer_name": "", "referrer_type": "", "revenue": 0, "duration": 0, "properties": {},
-    "created_at": "", "country": "", "city": "", "region": "", "longitude": None,
-    "latitude": None, "os": "", "os_version": "", "browser": "", "browser_version": "",
-    "device": "", "brand": "", "model": "", "imported_at": None,
+    "id": "",
+    "name": "",
+    "sdk_name": "",
+    "sdk_version": "",
+    "device_id": "",
+    "profile_id": "",
+    "project_id": "",
+    "session_id": "",
+    "groups": [],
+    "path": "",
+    "origin": "",
+    "referrer": "",
+    "referrer_name": "",
+    "referrer_type": "",
+    "revenue": 0,
+    "duration": 0,
+    "properties": {},
+    "created_at": "",
+    "country": "",
+    "city": "",
+    "region": "",
+    "longitude": None,
+    "latitude": None,
+    "os": "",
+    "os_version": "",
+    "browser": "",
+    "browser_version": "",
+    "device": "",
+    "brand": "",
+    "model": "",
+    "imported_at": None,
 }
 _EMPTY_URL = UrlParts(origin="", path="", hash="", query={})
 
@@ -48,10 +74,17 @@ class Enricher:
         geo = self.geo.lookup(ip)
         dev = apply_overrides(self.user_agents.parse(ua), props)
         return {
-            "country": geo.country, "region": geo.region, "city": geo.city,
-            "latitude": geo.latitude, "longitude": geo.longitude, "os": dev.os,
-            "os_version": dev.os_version, "browser": dev.browser,
-            "browser_version": dev.browser_version, "device": dev.device, "brand": dev.brand,
+            "country": geo.country,
+            "region": geo.region,
+            "city": geo.city,
+            "latitude": geo.latitude,
+            "longitude": geo.longitude,
+            "os": dev.os,
+            "os_version": dev.os_version,
+            "browser": dev.browser,
+            "browser_version": dev.browser_version,
+            "device": dev.device,
+            "brand": dev.brand,
             "model": dev.model,
         }
 
@@ -61,8 +94,9 @@ class Enricher:
         props: dict[str, Any] = payload.get("properties") or {}
         page = _text(props.get("__path", props.get("path")))
         url = split_url(page) if page else _EMPTY_URL
-        ref = self.referrers.parse(_text(props.get("__referrer", props.get("referrer"))),
-                                   page, url.query)
+        ref = self.referrers.parse(
+            _text(props.get("__referrer", props.get("referrer"))), page, url.query
+        )
         kept = {k: v for k, v in props.items() if k not in CONSUMED_KEYS}
         if not self.store_ip:
             kept.pop("__ip", None)
@@ -76,12 +110,22 @@ class Enricher:
         row = dict(EVENT_DEFAULTS)
         row.update(self.client_context(record.ip, record.ua, props))
         row.update(
-            id=record.event_id, name=name, sdk_name=record.sdk_name,
-            sdk_version=record.sdk_version, device_id=record.device_id,
-            profile_id=record.profile_id, project_id=record.project_id,
-            session_id=record.session_id, groups=list(payload.get("groups") or []),
-            path=url.path, origin=url.origin, referrer=ref.url, referrer_name=ref.name,
-            referrer_type=ref.type, properties=flat, created_at=ch_time(record.event_ms),
+            id=record.event_id,
+            name=name,
+            sdk_name=record.sdk_name,
+            sdk_version=record.sdk_version,
+            device_id=record.device_id,
+            profile_id=record.profile_id,
+            project_id=record.project_id,
+            session_id=record.session_id,
+            groups=list(payload.get("groups") or []),
+            path=url.path,
+            origin=url.origin,
+            referrer=ref.url,
+            referrer_name=ref.name,
+            referrer_type=ref.type,
+            properties=flat,
+            created_at=ch_time(record.event_ms),
             revenue=revenue if name == "revenue" and _is_amount(revenue) else 0,
         )
         return row

@@ -19,7 +19,8 @@ class Subscription:
     project_id: str
     loop: asyncio.AbstractEventLoop
     queue: asyncio.Queue[dict[str, Any]] = field(
-        default_factory=lambda: asyncio.Queue(maxsize=1000))
+        default_factory=lambda: asyncio.Queue(maxsize=1000)
+    )
     dropped: int = 0
 
     def _offer(self, message: dict[str, Any]) -> None:

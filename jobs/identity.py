@@ -69,7 +69,8 @@ class LiveIndex:
             visit = self.active(project_id, device, event_ms)
             if visit is None:
                 visit = LiveVisit(
-                    bucket_session_id(project_id, device, event_ms, self.timeout_ms), event_ms)
+                    bucket_session_id(project_id, device, event_ms, self.timeout_ms), event_ms
+                )
                 self._visits[(project_id, device)] = visit
             visit.last_ms = max(visit.last_ms, event_ms)
             if profile_id and profile_id != device:
@@ -77,8 +78,9 @@ class LiveIndex:
                 self._profiles[(project_id, profile_id)] = device
             return visit.session_id
 
-    def visit_of_profile(self, project_id: str, profile_id: str, at_ms: int
-                         ) -> tuple[str, LiveVisit] | None:
+    def visit_of_profile(
+        self, project_id: str, profile_id: str, at_ms: int
+    ) -> tuple[str, LiveVisit] | None:
         """The live visit a profile is in, for attaching server-side events."""
         device = self._profiles.get((project_id, profile_id))
         if device is None:
@@ -115,8 +117,15 @@ class IdentityResolver:
         self._salts = salts
 
     def resolve(
-        self, *, project_id: str, ua: str, ip: str, event_ms: int, profile_id: str,
-        device_override: str = "", sessionless: bool = False,
+        self,
+        *,
+        project_id: str,
+        ua: str,
+        ip: str,
+        event_ms: int,
+        profile_id: str,
+        device_override: str = "",
+        sessionless: bool = False,
     ) -> Identity:
         """Ids for one event. `sessionless` (server UA or past event) never opens a visit: it
         gets an empty session id unless its profile is in a live visit (then `attached`)."""
@@ -130,8 +139,11 @@ class IdentityResolver:
                 if self.index.active(project_id, old, event_ms) is not None:
                     device = old
         if sessionless:
-            found = self.index.visit_of_profile(project_id, profile_id, event_ms) \
-                if profile_id else None
+            found = (
+                self.index.visit_of_profile(project_id, profile_id, event_ms)
+                if profile_id
+                else None
+            )
             if found is not None:
                 dev, visit = found
                 return Identity(dev, visit.session_id, profile_id, attached=True)

@@ -51,8 +51,15 @@ class Pipeline:
     """Owns the visit book and the profile cache; runs on its own thread."""
 
     def __init__(
-        self, store: EventStore, spool: Spool, enricher: Enricher, hub: Hub, *,
-        timeout_ms: int = 30 * 60_000, batch_max: int = 5000, interval_ms: int = 500,
+        self,
+        store: EventStore,
+        spool: Spool,
+        enricher: Enricher,
+        hub: Hub,
+        *,
+        timeout_ms: int = 30 * 60_000,
+        batch_max: int = 5000,
+        interval_ms: int = 500,
         event_filter: EventFilter | None = None,
     ) -> None:
         self.store = store
@@ -75,13 +82,19 @@ class Pipeline:
     def restore_index(self, index: LiveIndex) -> None:
         """Rebuild the accept-side live index from saved visits and the unprocessed spool."""
         for visit in self.visits.visits.values():
-            index.restore(visit.project_id, visit.device_id,
-                          LiveVisit(visit.id, visit.ended_ms, visit.profile_id))
+            index.restore(
+                visit.project_id,
+                visit.device_id,
+                LiveVisit(visit.id, visit.ended_ms, visit.profile_id),
+            )
         for _, body in self.spool.pending_records():
             rec = decode(body)
             if rec.kind == "track" and rec.session_id and not rec.attached:
-                index.restore(rec.project_id, rec.device_id,
-                              LiveVisit(rec.session_id, rec.event_ms, rec.profile_id))
+                index.restore(
+                    rec.project_id,
+                    rec.device_id,
+                    LiveVisit(rec.session_id, rec.event_ms, rec.profile_id),
+                )
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="pipeline", daemon=True)
@@ -215,46 +228,71 @@ class Pipeline:
 
     def _on_group(self, rec: Accepted, out: BatchRows, changed: dict[str, Visit]) -> None:
         p = rec.payload
-        out.groups.append({
-            "id": p["id"], "project_id": rec.project_id, "type": p["type"], "name": p["name"],
-            "properties": flatten_properties(p.get("properties") or {}),
-            "created_at": ch_time(rec.received_ms), "version": rec.received_ms,
-        })
+        out.groups.append(
+            {
+                "id": p["id"],
+                "project_id": rec.project_id,
+                "type": p["type"],
+                "name": p["name"],
+                "properties": flatten_properties(p.get("properties") or {}),
+                "created_at": ch_time(rec.received_ms),
+                "version": rec.received_ms,
+            }
+        )
 
     def _on_assign_group(self, rec: Accepted, out: BatchRows, changed: dict[str, Visit]) -> None:
         profile = str(rec.payload.get("profileId") or rec.device_id)
-        self.profiles.assign_groups((rec.project_id, profile), rec.received_ms,
-                                    list(rec.payload["groupIds"]), profile != rec.device_id)
+        self.profiles.assign_groups(
+            (rec.project_id, profile),
+            rec.received_ms,
+            list(rec.payload["groupIds"]),
+            profile != rec.device_id,
+        )
 
     def _on_replay(self, rec: Accepted, out: BatchRows, changed: dict[str, Visit]) -> None:
         p = rec.payload
-        out.replays.append({
-            "project_id": rec.project_id, "session_id": p.get("sessionId") or rec.session_id,
-            "chunk_index": p["chunk_index"], "started_at": ch_time(p["started_ms"]),
-            "ended_at": ch_time(p["ended_ms"]), "events_count": p["events_count"],
-            "is_full_snapshot": p["is_full_snapshot"], "payload": p["payload"],
-        })
+        out.replays.append(
+            {
+                "project_id": rec.project_id,
+                "session_id": p.get("sessionId") or rec.session_id,
+                "chunk_index": p["chunk_index"],
+                "started_at": ch_time(p["started_ms"]),
+                "ended_at": ch_time(p["ended_ms"]),
+                "events_count": p["events_count"],
+                "is_full_snapshot": p["is_full_snapshot"],
+                "payload": p["payload"],
+            }
+        )
 
     def _on_alias(self, rec: Accepted, out: BatchRows, changed: dict[str, Visit]) -> None:
-        out.aliases.append({
-            "project_id": rec.project_id, "profile_id": str(rec.payload["profileId"]),
-            "alias": rec.payload["alias"], "created_at": ch_time(rec.received_ms),
-        })
+        out.aliases.append(
+            {
+                "project_id": rec.project_id,
+                "profile_id": str(rec.payload["profileId"]),
+                "alias": rec.payload["alias"],
+                "created_at": ch_time(rec.received_ms),
+            }
+        )
 
     def _on_bot(self, rec: Accepted, out: BatchRows, changed: dict[str, Visit]) -> None:
         p = rec.payload
-        out.bots.append({
-            "id": rec.event_id, "project_id": rec.project_id, "name": p["name"],
-            "type": p["type"], "path": p.get("path", ""), "created_at": ch_time(rec.received_ms),
-        })
+        out.bots.append(
+            {
+                "id": rec.event_id,
+                "project_id": rec.project_id,
+                "name": p["name"],
+                "type": p["type"],
+                "path": p.get("path", ""),
+                "created_at": ch_time(rec.received_ms),
+            }
+        )
 
     def _on_reap(self, rec: Accepted, out: BatchRows, changed: dict[str, Visit]) -> None:
         for sid in self.visits.idle(rec.received_ms):
             self._finish(self.visits.end(sid), rec.received_ms, out, changed)
 
     # -- visits ending -------------------------------------------------------------------------
-    def _finish(self, visit: Visit, at_ms: int, out: BatchRows,
-                changed: dict[str, Visit]) -> None:
+    def _finish(self, visit: Visit, at_ms: int, out: BatchRows, changed: dict[str, Visit]) -> None:
         end = session_end_event(visit, EVENT_DEFAULTS)
         out.events.append(end)
         changed[visit.id] = visit
@@ -263,8 +301,9 @@ class Pipeline:
     def _visit_seen(self, event: dict[str, Any], at_ms: int) -> None:
         profile = event["profile_id"] or event["device_id"]
         if profile:
-            self.profiles.seen((event["project_id"], profile), at_ms, event["device_id"],
-                               context_properties(event))
+            self.profiles.seen(
+                (event["project_id"], profile), at_ms, event["device_id"], context_properties(event)
+            )
 
 
 def _camel(snake: str) -> str:

@@ -17,8 +17,20 @@ from embedded_db.sql import array_literal
 from embedded_db.store import EventStore
 from jobs.timefmt import ch_time
 
-PROFILE_CONTEXT_KEYS = ("country", "city", "region", "latitude", "longitude", "os",
-                        "os_version", "browser", "browser_version", "device", "brand", "model")
+PROFILE_CONTEXT_KEYS = (
+    "country",
+    "city",
+    "region",
+    "latitude",
+    "longitude",
+    "os",
+    "os_version",
+    "browser",
+    "browser_version",
+    "device",
+    "brand",
+    "model",
+)
 NAME_FIELDS = ("first_name", "last_name", "email", "avatar")
 
 
@@ -37,10 +49,17 @@ class Profile(msgspec.Struct, kw_only=True):
 
     def row(self) -> dict[str, Any]:
         return {
-            "id": self.id, "project_id": self.project_id, "is_external": self.is_external,
-            "first_name": self.first_name, "last_name": self.last_name, "email": self.email,
-            "avatar": self.avatar, "properties": self.properties, "groups": self.groups,
-            "created_at": ch_time(self.created_ms), "last_seen_at": ch_time(self.last_seen_ms),
+            "id": self.id,
+            "project_id": self.project_id,
+            "is_external": self.is_external,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "email": self.email,
+            "avatar": self.avatar,
+            "properties": self.properties,
+            "groups": self.groups,
+            "created_at": ch_time(self.created_ms),
+            "last_seen_at": ch_time(self.last_seen_ms),
         }
 
 
@@ -71,8 +90,10 @@ class ProfileBook:
             "toUnixTimestamp64Milli(last_seen_at) AS last_seen_ms "
             "FROM openpanel.profiles FINAL "
             "WHERE project_id IN {projects:Array(String)} AND id IN {ids:Array(String)}",
-            {"projects": array_literal({k[0] for k in missing}),
-             "ids": array_literal({k[1] for k in missing})},
+            {
+                "projects": array_literal({k[0] for k in missing}),
+                "ids": array_literal({k[1] for k in missing}),
+            },
         )
         for row in rows:
             key = (row["project_id"], row["id"])
@@ -99,14 +120,18 @@ class ProfileBook:
             profile = Profile(id=key[1], project_id=key[0], created_ms=at_ms, last_seen_ms=at_ms)
         else:
             profile = msgspec.structs.replace(
-                current, properties=dict(current.properties), groups=list(current.groups),
-                last_seen_ms=max(at_ms, current.last_seen_ms + 1))
+                current,
+                properties=dict(current.properties),
+                groups=list(current.groups),
+                last_seen_ms=max(at_ms, current.last_seen_ms + 1),
+            )
         self._remember(key, profile)
         self._dirty[key] = profile
         return profile
 
-    def identify(self, key: Key, at_ms: int, names: dict[str, str],
-                 properties: dict[str, str]) -> Profile:
+    def identify(
+        self, key: Key, at_ms: int, names: dict[str, str], properties: dict[str, str]
+    ) -> Profile:
         """Deep-merge an identify over the stored profile (is_external = true)."""
         profile = self._writable(key, at_ms)
         profile.is_external = True
@@ -121,8 +146,11 @@ class ProfileBook:
 
         Server-side context (device "server") never overwrites a browser's context."""
         existing = self.get(key)
-        if existing is not None and context.get("device") == "server" and \
-                existing.properties.get("device", "server") != "server":
+        if (
+            existing is not None
+            and context.get("device") == "server"
+            and existing.properties.get("device", "server") != "server"
+        ):
             context = {}
         profile = self._writable(key, at_ms)
         if key[1] != device_id:
@@ -167,7 +195,10 @@ def _leading_int(text: str) -> int:
 def context_properties(event: dict[str, Any]) -> dict[str, str]:
     """Profile properties derived from an event's geo/device/referrer columns."""
     props = {k: "" if event.get(k) is None else str(event.get(k)) for k in PROFILE_CONTEXT_KEYS}
-    props.update(path=event.get("path", ""), referrer=event.get("referrer", ""),
-                 referrer_name=event.get("referrer_name", ""),
-                 referrer_type=event.get("referrer_type", ""))
+    props.update(
+        path=event.get("path", ""),
+        referrer=event.get("referrer", ""),
+        referrer_name=event.get("referrer_name", ""),
+        referrer_type=event.get("referrer_type", ""),
+    )
     return props

@@ -29,14 +29,20 @@ class InProcessConsumer(Consumer):
 
     @property
     def alive(self) -> bool:
-        return all(proc.is_alive() for _, proc in self.worker_threads) and \
-            self.scheduler.is_alive()
+        return all(proc.is_alive() for _, proc in self.worker_threads) and self.scheduler.is_alive()
 
 
 def start_consumer(huey: SqliteHuey, workers: int = 1) -> InProcessConsumer:
     """Start worker and scheduler threads (max pickup delay 0.5 s after idle)."""
-    consumer = InProcessConsumer(huey, workers=workers, worker_type="thread", periodic=True,
-                                 initial_delay=0.05, max_delay=0.5, check_worker_health=False)
+    consumer = InProcessConsumer(
+        huey,
+        workers=workers,
+        worker_type="thread",
+        periodic=True,
+        initial_delay=0.05,
+        max_delay=0.5,
+        check_worker_health=False,
+    )
     consumer.start()
     return consumer
 

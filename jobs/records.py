@@ -12,8 +12,16 @@ from typing import Any, Literal
 import msgspec
 
 Kind = Literal[
-    "track", "identify", "increment", "decrement", "group", "assign_group", "replay",
-    "alias", "bot", "reap",
+    "track",
+    "identify",
+    "increment",
+    "decrement",
+    "group",
+    "assign_group",
+    "replay",
+    "alias",
+    "bot",
+    "reap",
 ]
 
 

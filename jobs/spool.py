@@ -10,6 +10,7 @@ deletes the rows in the same transaction that saves its live-session state.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import secrets
@@ -67,8 +68,9 @@ class Spool:
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30,
-                               isolation_level=None)
+        conn = sqlite3.connect(
+            str(self.path), check_same_thread=False, timeout=30, isolation_level=None
+        )
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={'FULL' if self._fsync else 'NORMAL'}")
         conn.executescript(_SCHEMA)
@@ -131,8 +133,11 @@ class Spool:
             while len(pending) < 10000:
                 timeout = deadline - time.monotonic()
                 try:
-                    nxt = self._queue.get(timeout=timeout) if timeout > 0 else \
-                        self._queue.get_nowait()
+                    nxt = (
+                        self._queue.get(timeout=timeout)
+                        if timeout > 0
+                        else self._queue.get_nowait()
+                    )
                 except queue.Empty:
                     break
                 if nxt is None:
@@ -147,16 +152,16 @@ class Spool:
         try:
             conn = self._write
             conn.execute("BEGIN IMMEDIATE")
-            seqs = [conn.execute("INSERT INTO spool (record) VALUES (?)", [rec]).lastrowid
-                    for rec, _ in pending]
+            seqs = [
+                conn.execute("INSERT INTO spool (record) VALUES (?)", [rec]).lastrowid
+                for rec, _ in pending
+            ]
             conn.execute("COMMIT")
         except Exception as exc:  # disk full, I/O error: every caller gets a clear failure
             self.last_error = str(exc)
             log.exception("spool commit failed")
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 self._write.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass
             for _, fut in pending:
                 fut.set_exception(StoreError(f"could not persist the event: {exc}"))
             return
@@ -172,20 +177,26 @@ class Spool:
             conn = self._read
             marker = conn.execute("SELECT first_seq, last_seq FROM inflight").fetchone()
             if marker:
-                rows = conn.execute("SELECT seq, record FROM spool WHERE seq BETWEEN ? AND ? "
-                                    "ORDER BY seq", marker).fetchall()
+                rows = conn.execute(
+                    "SELECT seq, record FROM spool WHERE seq BETWEEN ? AND ? ORDER BY seq", marker
+                ).fetchall()
                 return Batch(marker[0], marker[1], rows, replay=True)
-            rows = conn.execute("SELECT seq, record FROM spool ORDER BY seq LIMIT ?",
-                                [limit]).fetchall()
+            rows = conn.execute(
+                "SELECT seq, record FROM spool ORDER BY seq LIMIT ?", [limit]
+            ).fetchall()
             if not rows:
                 return None
             batch = Batch(rows[0][0], rows[-1][0], rows)
-            conn.execute("INSERT INTO inflight VALUES (1, ?, ?)",
-                         [batch.first_seq, batch.last_seq])
+            conn.execute("INSERT INTO inflight VALUES (1, ?, ?)", [batch.first_seq, batch.last_seq])
             return batch
 
-    def complete(self, batch: Batch, upserts: Iterable[tuple[str, bytes]],
-                 deletes: Iterable[str], failed: Iterable[tuple[int, bytes, str]] = ()) -> None:
+    def complete(
+        self,
+        batch: Batch,
+        upserts: Iterable[tuple[str, bytes]],
+        deletes: Iterable[str],
+        failed: Iterable[tuple[int, bytes, str]] = (),
+    ) -> None:
         """Drop the batch's rows and save live-session changes in one transaction; records
         the pipeline could not process are kept in `dead_letters` with the error."""
         with self._read_lock:
@@ -194,11 +205,10 @@ class Spool:
             try:
                 conn.execute("DELETE FROM spool WHERE seq <= ?", [batch.last_seq])
                 conn.executemany("INSERT OR REPLACE INTO live_sessions VALUES (?, ?)", upserts)
-                conn.executemany("DELETE FROM live_sessions WHERE id = ?",
-                                 [(d,) for d in deletes])
+                conn.executemany("DELETE FROM live_sessions WHERE id = ?", [(d,) for d in deletes])
                 conn.executemany(
-                    "INSERT OR REPLACE INTO dead_letters VALUES (?, ?, ?, datetime('now'))",
-                    failed)
+                    "INSERT OR REPLACE INTO dead_letters VALUES (?, ?, ?, datetime('now'))", failed
+                )
                 conn.execute("DELETE FROM inflight")
                 conn.execute("COMMIT")
             except BaseException:

@@ -16,8 +16,18 @@ import msgspec
 from jobs.timefmt import ch_time
 
 SESSION_COLUMNS = (
-    "country", "region", "city", "longitude", "latitude", "device", "brand", "model", "browser",
-    "browser_version", "os", "os_version",
+    "country",
+    "region",
+    "city",
+    "longitude",
+    "latitude",
+    "device",
+    "brand",
+    "model",
+    "browser",
+    "browser_version",
+    "os",
+    "os_version",
 )
 REFERRER_COLUMNS = ("referrer", "referrer_name", "referrer_type")
 UTM_KEYS = ("utm_medium", "utm_source", "utm_campaign", "utm_content", "utm_term")
@@ -47,14 +57,23 @@ class Visit(msgspec.Struct, kw_only=True):
     def row(self, version: int) -> dict[str, Any]:
         """This visit as a `sessions` row."""
         row: dict[str, Any] = {
-            "id": self.id, "project_id": self.project_id, "profile_id": self.profile_id,
-            "device_id": self.device_id, "created_at": ch_time(self.created_ms),
-            "ended_at": ch_time(self.ended_ms), "is_bounce": self.is_bounce,
-            "entry_origin": self.entry_origin, "entry_path": self.entry_path,
-            "exit_origin": self.exit_origin, "exit_path": self.exit_path,
-            "screen_view_count": self.screen_view_count, "revenue": self.revenue,
-            "event_count": self.event_count, "duration": self.ended_ms - self.created_ms,
-            "groups": self.groups, "version": version,
+            "id": self.id,
+            "project_id": self.project_id,
+            "profile_id": self.profile_id,
+            "device_id": self.device_id,
+            "created_at": ch_time(self.created_ms),
+            "ended_at": ch_time(self.ended_ms),
+            "is_bounce": self.is_bounce,
+            "entry_origin": self.entry_origin,
+            "entry_path": self.entry_path,
+            "exit_origin": self.exit_origin,
+            "exit_path": self.exit_path,
+            "screen_view_count": self.screen_view_count,
+            "revenue": self.revenue,
+            "event_count": self.event_count,
+            "duration": self.ended_ms - self.created_ms,
+            "groups": self.groups,
+            "version": version,
         }
         row.update(self.fields)
         return row
@@ -82,8 +101,9 @@ class VisitBook:
 
     def take_changes(self) -> tuple[list[tuple[str, bytes]], list[str]]:
         """(upserts, deletes) for the spool's live_sessions table; resets the change set."""
-        upserts = [(sid, _encoder.encode(self.visits[sid])) for sid in self.changed
-                   if sid in self.visits]
+        upserts = [
+            (sid, _encoder.encode(self.visits[sid])) for sid in self.changed if sid in self.visits
+        ]
         deletes = list(self.ended)
         self.changed.clear()
         self.ended.clear()
@@ -93,8 +113,9 @@ class VisitBook:
         return self.visits.get(session_id)
 
     # -- applying events -----------------------------------------------------------------------
-    def apply(self, event: dict[str, Any], event_ms: int, received_ms: int
-              ) -> tuple[list[dict[str, Any]], list[Visit]]:
+    def apply(
+        self, event: dict[str, Any], event_ms: int, received_ms: int
+    ) -> tuple[list[dict[str, Any]], list[Visit]]:
         """Apply a stored event to its visit. Returns (synthetic events to write before it,
         visits that ended because this device started a new one)."""
         sid = event["session_id"]
@@ -121,19 +142,28 @@ class VisitBook:
         fields = {c: event[c] for c in SESSION_COLUMNS + REFERRER_COLUMNS}
         fields.update({k: query.get(f"__query.{k}", "") for k in UTM_KEYS})
         visit = Visit(
-            id=event["session_id"], project_id=event["project_id"], device_id=event["device_id"],
-            profile_id=event["profile_id"] or event["device_id"], created_ms=event_ms,
-            ended_ms=event_ms, last_received_ms=received_ms, entry_origin=event["origin"],
-            entry_path=event["path"], exit_origin=event["origin"], exit_path=event["path"],
-            screen_view_count=1 if is_view else 0, event_count=0 if is_view else 1,
-            revenue=float(event["revenue"]), groups=list(event["groups"]), fields=fields,
+            id=event["session_id"],
+            project_id=event["project_id"],
+            device_id=event["device_id"],
+            profile_id=event["profile_id"] or event["device_id"],
+            created_ms=event_ms,
+            ended_ms=event_ms,
+            last_received_ms=received_ms,
+            entry_origin=event["origin"],
+            entry_path=event["path"],
+            exit_origin=event["origin"],
+            exit_path=event["path"],
+            screen_view_count=1 if is_view else 0,
+            event_count=0 if is_view else 1,
+            revenue=float(event["revenue"]),
+            groups=list(event["groups"]),
+            fields=fields,
         )
         self.visits[visit.id] = visit
         self.by_device[(visit.project_id, visit.device_id)] = visit.id
         return visit
 
-    def _extend(self, visit: Visit, event: dict[str, Any], event_ms: int,
-                received_ms: int) -> None:
+    def _extend(self, visit: Visit, event: dict[str, Any], event_ms: int, received_ms: int) -> None:
         if event_ms >= visit.ended_ms:
             visit.ended_ms = event_ms
             if event["path"]:
@@ -176,15 +206,21 @@ class VisitBook:
 
     def idle(self, now_ms: int) -> list[str]:
         """Ids of visits whose last received event is older than the timeout."""
-        return [sid for sid, v in self.visits.items()
-                if now_ms - v.last_received_ms > self.timeout_ms]
+        return [
+            sid for sid, v in self.visits.items() if now_ms - v.last_received_ms > self.timeout_ms
+        ]
 
 
 def session_start_event(event: dict[str, Any], event_ms: int) -> dict[str, Any]:
     """The synthetic session_start: a copy of the first event, 100 ms earlier."""
     start = dict(event)
-    start.update(name="session_start", created_at=ch_time(event_ms - 100), revenue=0,
-                 duration=0, id=_derived_uuid(event["session_id"], "start"))
+    start.update(
+        name="session_start",
+        created_at=ch_time(event_ms - 100),
+        revenue=0,
+        duration=0,
+        id=_derived_uuid(event["session_id"], "start"),
+    )
     return start
 
 
@@ -192,12 +228,22 @@ def session_end_event(visit: Visit, template: dict[str, Any]) -> dict[str, Any]:
     """The synthetic session_end: 1 s after the visit's last event, carrying its duration."""
     end = dict(template)
     end.update(
-        id=_derived_uuid(visit.id, "end"), name="session_end", project_id=visit.project_id,
-        device_id=visit.device_id, profile_id=visit.profile_id, session_id=visit.id,
-        created_at=ch_time(visit.ended_ms + 1000), duration=visit.ended_ms - visit.created_ms,
-        path=visit.exit_path, origin=visit.exit_origin, revenue=0, groups=visit.groups,
+        id=_derived_uuid(visit.id, "end"),
+        name="session_end",
+        project_id=visit.project_id,
+        device_id=visit.device_id,
+        profile_id=visit.profile_id,
+        session_id=visit.id,
+        created_at=ch_time(visit.ended_ms + 1000),
+        duration=visit.ended_ms - visit.created_ms,
+        path=visit.exit_path,
+        origin=visit.exit_origin,
+        revenue=0,
+        groups=visit.groups,
         properties={"__bounce": "true" if visit.is_bounce else "false"},
-        sdk_name="", sdk_version="", imported_at=None,
+        sdk_name="",
+        sdk_version="",
+        imported_at=None,
     )
     for column in SESSION_COLUMNS + REFERRER_COLUMNS:
         end[column] = visit.fields.get(column, end.get(column))

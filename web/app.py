@@ -51,19 +51,26 @@ def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
 
 def build_app(
     lifespan: Callable[[Litestar], AbstractAsyncContextManager[None]],
-    *, max_body_bytes: int, debug: bool = False,
+    *,
+    max_body_bytes: int,
+    debug: bool = False,
 ) -> Litestar:
     """The HTTP application; `lifespan` builds the stores and workers onto `app.state`."""
     return Litestar(
-        route_handlers=[*INTERNAL_HANDLERS, *API_HANDLERS,
-                        Router(path="/api", route_handlers=API_HANDLERS)],
+        route_handlers=[
+            *INTERNAL_HANDLERS,
+            *API_HANDLERS,
+            Router(path="/api", route_handlers=API_HANDLERS),
+        ],
         lifespan=[lifespan],
-        cors_config=CORSConfig(allow_origins=["*"], allow_methods=["*"], allow_headers=["*"],
-                               max_age=WEEK_SECONDS),
+        cors_config=CORSConfig(
+            allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], max_age=WEEK_SECONDS
+        ),
         exception_handlers={Exception: handle_error},
         request_max_body_size=max_body_bytes,
-        openapi_config=OpenAPIConfig(title="OpenPanel Appliance", version="1",
-                                     path="/documentation"),
+        openapi_config=OpenAPIConfig(
+            title="OpenPanel Appliance", version="1", path="/documentation"
+        ),
         debug=debug,
         logging_config=None,
     )

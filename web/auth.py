@@ -133,7 +133,13 @@ class Authenticator:
         return client, project
 
     async def ingest(
-        self, *, client_id: str, secret: str, origin: str, ip: str, profile_id: str,
+        self,
+        *,
+        client_id: str,
+        secret: str,
+        origin: str,
+        ip: str,
+        profile_id: str,
         has_revenue: bool,
     ) -> Caller:
         """Apply the SDK checks in order; raise AuthError with upstream's message."""
@@ -141,8 +147,11 @@ class Authenticator:
         for rule in project.filters:
             if rule.get("type") == "ip" and ip and rule.get("ip") == ip:
                 raise AuthError("Ingestion: IP address is blocked by the project's filters")
-            if rule.get("type") == "profile_id" and profile_id and \
-                    str(rule.get("profileId")) == profile_id:
+            if (
+                rule.get("type") == "profile_id"
+                and profile_id
+                and str(rule.get("profileId")) == profile_id
+            ):
                 raise AuthError("Ingestion: Profile id is blocked by the project's filters")
         if has_revenue and not secret and not project.allow_unsafe_revenue:
             raise AuthError("Ingestion: Revenue tracking is not allowed without a client secret")
@@ -154,8 +163,10 @@ class Authenticator:
             return Caller(client, project, True)
         if origin and not secret:
             # Our improvement on upstream's bare message: say what did not match (issue #344).
-            raise AuthError(f"Ingestion: Invalid cors or secret (origin {origin[:200]} is not in "
-                            f"the CORS list of project {project.id})")
+            raise AuthError(
+                f"Ingestion: Invalid cors or secret (origin {origin[:200]} is not in "
+                f"the CORS list of project {project.id})"
+            )
         raise AuthError("Ingestion: Invalid cors or secret")
 
     async def reader(self, headers: Mapping[str, str], project_id: str | None) -> Caller:

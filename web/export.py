@@ -27,8 +27,12 @@ async def export_events_handler(request: Request[Any, Any, Any]) -> Response[Any
         start=parse_date(params.get("start"), "start"),
         end=parse_date(params.get("end"), "end", end_of_day=True),
         page=int_param(params.get("page"), "page", default=1, low=1, high=1_000_000),
-        limit=max(1, min(1000, int_param(params.get("limit"), "limit", default=50,
-                                         low=-10**9, high=10**9))),
+        limit=max(
+            1,
+            min(
+                1000, int_param(params.get("limit"), "limit", default=50, low=-(10**9), high=10**9)
+            ),
+        ),
         filters=parse_filters(params.get("filters")),
         include_profile="profile" in includes,
     )

@@ -44,7 +44,9 @@ class Ingest:
 
     def context(self, caller: Caller, headers: Headers, ip: str) -> Context:
         return Context(
-            project_id=caller.project.id, ip=ip, ua=headers.get("user-agent", "")[:1024],
+            project_id=caller.project.id,
+            ip=ip,
+            ua=headers.get("user-agent", "")[:1024],
             sdk_name=headers.get("openpanel-sdk-name", "")[:64],
             sdk_version=headers.get("openpanel-sdk-version", "")[:64],
         )
@@ -52,20 +54,33 @@ class Ingest:
     def reject(self, project_id: str, status: int, reason: str, body: bytes) -> None:
         """Tell the SDK debugger (realtime hub) about a refused request."""
         if project_id and self.hub.subscribers(project_id):
-            self.hub.publish(project_id, {
-                "type": "rejected", "status": status, "reason": reason,
-                "body": body[:65536].decode("utf-8", "replace"),
-            })
+            self.hub.publish(
+                project_id,
+                {
+                    "type": "rejected",
+                    "status": status,
+                    "reason": reason,
+                    "body": body[:65536].decode("utf-8", "replace"),
+                },
+            )
 
-    async def authenticate(self, headers: Headers, body_client_id: str | None,
-                           body_secret: str | None, ip: str, profile_id: str,
-                           has_revenue: bool) -> Caller:
+    async def authenticate(
+        self,
+        headers: Headers,
+        body_client_id: str | None,
+        body_secret: str | None,
+        ip: str,
+        profile_id: str,
+        has_revenue: bool,
+    ) -> Caller:
         return await self.auth.ingest(
-            client_id=_first(headers, "openpanel-client-id", "mixan-client-id") or
-            (body_client_id or ""),
-            secret=_first(headers, "openpanel-client-secret", "mixan-client-secret") or
-            (body_secret or ""),
-            origin=headers.get("origin", ""), ip=ip, profile_id=profile_id,
+            client_id=_first(headers, "openpanel-client-id", "mixan-client-id")
+            or (body_client_id or ""),
+            secret=_first(headers, "openpanel-client-secret", "mixan-client-secret")
+            or (body_secret or ""),
+            origin=headers.get("origin", ""),
+            ip=ip,
+            profile_id=profile_id,
             has_revenue=has_revenue,
         )
 
@@ -89,8 +104,13 @@ class Ingest:
         profile_id = _profile_id(getattr(payload, "profileId", None))
         try:
             caller = await self.authenticate(
-                headers, envelope.clientId, envelope.clientSecret, ip, profile_id,
-                has_revenue="__revenue" in props)
+                headers,
+                envelope.clientId,
+                envelope.clientSecret,
+                ip,
+                profile_id,
+                has_revenue="__revenue" in props,
+            )
         except AuthError as exc:
             self.reject(self._project_hint(client_hint or envelope.clientId), 401, str(exc), body)
             return text_response(str(exc), 401)
@@ -99,8 +119,9 @@ class Ingest:
             hit = self.bots.match(ctx.ua)
             if hit is not None:
                 path = props.get("__path") or props.get("path") if kind == "track" else ""
-                await self.acceptor.bot(ctx, hit.name, hit.type, path if isinstance(path, str)
-                                        else "")
+                await self.acceptor.bot(
+                    ctx, hit.name, hit.type, path if isinstance(path, str) else ""
+                )
                 self.reject(ctx.project_id, 202, f"bot user agent ({hit.name})", body)
                 return json_response({"bot": {"name": hit.name, "type": hit.type}}, 202)
         origin = headers.get("origin", "")
@@ -124,14 +145,19 @@ class Ingest:
     async def _accept(self, kind: str, ctx: Context, payload: Any, profile_id: str) -> Ids:
         data = msgspec.to_builtins(payload)
         if kind == "track":
-            data["properties"] = {k: v for k, v in (data.get("properties") or {}).items()
-                                  if k not in ("__bot", "__bot_reasons")}
+            data["properties"] = {
+                k: v
+                for k, v in (data.get("properties") or {}).items()
+                if k not in ("__bot", "__bot_reasons")
+            }
             return await self.acceptor.track(ctx, data, profile_id)
         if kind == "replay":
             data["started_ms"] = _iso_ms(payload.started_at, "payload.started_at")
             data["ended_ms"] = _iso_ms(payload.ended_at, "payload.ended_at")
-        if kind in ("identify", "increment", "decrement", "alias") or \
-                data.get("profileId") is not None:
+        if (
+            kind in ("identify", "increment", "decrement", "alias")
+            or data.get("profileId") is not None
+        ):
             data["profileId"] = profile_id
         return await self.acceptor.other(kind, ctx, data)  # type: ignore[arg-type]
 
@@ -173,10 +199,15 @@ def _validate(kind: str, payload: Any) -> None:
         props = payload.properties or {}
         schema.check_properties(props, "payload.properties")
         revenue = props.get("__revenue")
-        if name == "revenue" and revenue is not None and (
-                not isinstance(revenue, int) or isinstance(revenue, bool) or revenue < 0):
-            raise ValidationError("payload.properties.__revenue",
-                                  "must be a non-negative integer (minor currency units)")
+        if (
+            name == "revenue"
+            and revenue is not None
+            and (not isinstance(revenue, int) or isinstance(revenue, bool) or revenue < 0)
+        ):
+            raise ValidationError(
+                "payload.properties.__revenue",
+                "must be a non-negative integer (minor currency units)",
+            )
     elif kind == "identify":
         schema.check_identify(payload, "payload")
     elif kind == "group" and payload.properties is not None:
@@ -201,10 +232,13 @@ async def device_id(request: Request[Any, Any, Any]) -> Response[Any]:
         return text_response(str(exc), 401)
     ctx = ingest.context(caller, headers, ip)
     device, session, which = ingest.acceptor.identity.peek(
-        project_id=ctx.project_id, ua=ctx.ua or "unknown/1.0", ip=ip,
-        at_ms=_now_ms())
-    message = f"{which} session exists for this device id" if which else \
-        "No session exists for this device id"
+        project_id=ctx.project_id, ua=ctx.ua or "unknown/1.0", ip=ip, at_ms=_now_ms()
+    )
+    message = (
+        f"{which} session exists for this device id"
+        if which
+        else "No session exists for this device id"
+    )
     return json_response({"deviceId": device, "sessionId": session, "message": message})
 
 
@@ -214,8 +248,9 @@ async def legacy_event(request: Request[Any, Any, Any]) -> Response[Any]:
     body = await request.body()
     try:
         event = schema.decode(body, schema.LegacyEvent, "")
-        payload = schema.TrackPayload(name=event.name, properties=event.properties,
-                                      profileId=event.profileId)
+        payload = schema.TrackPayload(
+            name=event.name, properties=event.properties, profileId=event.profileId
+        )
         _validate("track", payload)
     except ValidationError as exc:
         return bad_request(exc)
@@ -223,8 +258,14 @@ async def legacy_event(request: Request[Any, Any, Any]) -> Response[Any]:
     ip = ingest.client_ip(headers)
     profile_id = _profile_id(event.profileId)
     try:
-        caller = await ingest.authenticate(headers, event.clientId, event.clientSecret, ip,
-                                           profile_id, "__revenue" in (event.properties or {}))
+        caller = await ingest.authenticate(
+            headers,
+            event.clientId,
+            event.clientSecret,
+            ip,
+            profile_id,
+            "__revenue" in (event.properties or {}),
+        )
     except AuthError as exc:
         return text_response(str(exc), 401)
     ctx = ingest.context(caller, headers, ip)
@@ -247,8 +288,9 @@ async def legacy_decrement(request: Request[Any, Any, Any]) -> Response[Any]:
     return await _legacy_profile_call(request, "decrement", schema.LegacyIncrement)
 
 
-async def _legacy_profile_call(request: Request[Any, Any, Any], kind: str,
-                               struct: type[Any]) -> Response[Any]:
+async def _legacy_profile_call(
+    request: Request[Any, Any, Any], kind: str, struct: type[Any]
+) -> Response[Any]:
     ingest: Ingest = request.app.state.ingest
     body = await request.body()
     try:
@@ -256,13 +298,17 @@ async def _legacy_profile_call(request: Request[Any, Any, Any], kind: str,
         if kind == "identify":
             schema.check_identify(payload, "")
         elif payload.value is not None and (
-                not isinstance(payload.value, int | float) or isinstance(payload.value, bool)):
+            not isinstance(payload.value, int | float) or isinstance(payload.value, bool)
+        ):
             return text_response("Not number", 400)
     except ValidationError as exc:
         return bad_request(exc)
     if kind != "identify":
-        payload = schema.IncrementPayload(profileId=payload.profileId, property=payload.property,
-                                          value=int(payload.value) if payload.value else None)
+        payload = schema.IncrementPayload(
+            profileId=payload.profileId,
+            property=payload.property,
+            value=int(payload.value) if payload.value else None,
+        )
     headers = request.headers
     ip = ingest.client_ip(headers)
     profile_id = _profile_id(payload.profileId)
@@ -280,5 +326,11 @@ def _now_ms() -> int:
     return now_ms()
 
 
-INGEST_HANDLERS = [track, device_id, legacy_event, legacy_profile, legacy_increment,
-                   legacy_decrement]
+INGEST_HANDLERS = [
+    track,
+    device_id,
+    legacy_event,
+    legacy_profile,
+    legacy_increment,
+    legacy_decrement,
+]

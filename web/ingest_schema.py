@@ -17,8 +17,7 @@ from embedded_db.errors import ValidationError
 ShortStr = Annotated[str, Meta(max_length=256)]
 Name = Annotated[str, Meta(min_length=1, max_length=256)]
 Id = Annotated[str, Meta(min_length=1, max_length=256)] | int
-GroupIds = Annotated[list[Annotated[str, Meta(min_length=1, max_length=256)]],
-                     Meta(max_length=100)]
+GroupIds = Annotated[list[Annotated[str, Meta(min_length=1, max_length=256)]], Meta(max_length=100)]
 
 MAX_PROPERTY_KEYS = 1000
 MAX_PROPERTY_DEPTH = 10
@@ -106,9 +105,14 @@ class LegacyIncrement(Struct):
 
 
 PAYLOADS: dict[str, type[Struct]] = {
-    "track": TrackPayload, "identify": IdentifyPayload, "increment": IncrementPayload,
-    "decrement": IncrementPayload, "alias": AliasPayload, "group": GroupPayload,
-    "assign_group": AssignGroupPayload, "replay": ReplayPayload,
+    "track": TrackPayload,
+    "identify": IdentifyPayload,
+    "increment": IncrementPayload,
+    "decrement": IncrementPayload,
+    "alias": AliasPayload,
+    "group": GroupPayload,
+    "assign_group": AssignGroupPayload,
+    "replay": ReplayPayload,
 }
 
 

@@ -45,8 +45,10 @@ async def health_report(request: Request[Any, Any, Any]) -> tuple[bool, dict[str
             raise RuntimeError("pipeline thread is not running")
         if state.pipeline.last_error:
             raise RuntimeError(state.pipeline.last_error)
-        return {"stored_events": state.pipeline.stored_events,
-                "live_sessions": len(state.pipeline.visits.visits)}
+        return {
+            "stored_events": state.pipeline.stored_events,
+            "live_sessions": len(state.pipeline.visits.visits),
+        }
 
     def consumer() -> None:
         if not state.consumer.alive:
@@ -69,22 +71,32 @@ async def version(request: Request[Any, Any, Any]) -> Response[Any]:
     import chdb
     import litestar
 
-    return json_response({
-        "version": _version(), "chdb": getattr(chdb, "__version__", ""),
-        "litestar": litestar.__version__.formatted(short=True)
-        if hasattr(litestar.__version__, "formatted") else str(litestar.__version__),
-        "started_at": request.app.state.started_at,
-        "uptime_s": round(time.time() - request.app.state.started_at, 1),
-    })
+    return json_response(
+        {
+            "version": _version(),
+            "chdb": getattr(chdb, "__version__", ""),
+            "litestar": litestar.__version__.formatted(short=True)
+            if hasattr(litestar.__version__, "formatted")
+            else str(litestar.__version__),
+            "started_at": request.app.state.started_at,
+            "uptime_s": round(time.time() - request.app.state.started_at, 1),
+        }
+    )
 
 
 @get("/healthcheck", summary="OpenPanel-style readiness")
 async def healthcheck(request: Request[Any, Any, Any]) -> Response[Any]:
     ok, checks = await health_report(request)
-    return json_response({"ready": ok, "ch": checks["chdb"]["ok"], "db": checks["sqlite"]["ok"],
-                          "failedDependencies": [k for k, v in checks.items() if not v["ok"]],
-                          "workingDependencies": [k for k, v in checks.items() if v["ok"]]},
-                         200 if ok else 503)
+    return json_response(
+        {
+            "ready": ok,
+            "ch": checks["chdb"]["ok"],
+            "db": checks["sqlite"]["ok"],
+            "failedDependencies": [k for k, v in checks.items() if not v["ok"]],
+            "workingDependencies": [k for k, v in checks.items() if v["ok"]],
+        },
+        200 if ok else 503,
+    )
 
 
 @get("/healthz/live", summary="Liveness")

@@ -13,10 +13,12 @@ from embedded_db.errors import ValidationError
 _json = msgspec.json.Encoder()
 
 
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None
-                  ) -> Response[bytes]:
-    return Response(_json.encode(data), status_code=status, media_type="application/json",
-                    headers=headers)
+def json_response(
+    data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response[bytes]:
+    return Response(
+        _json.encode(data), status_code=status, media_type="application/json", headers=headers
+    )
 
 
 def text_response(text: str, status: int) -> Response[bytes]:

@@ -40,8 +40,11 @@ async def read_caller(request: Request[Any, Any, Any], project_id: str | None) -
     """The read/root client of this request (rate limited per client id)."""
     state = request.app.state
     limiter: RateLimiter = state.read_limiter
-    key = request.headers.get("openpanel-client-id") or request.headers.get("x-real-ip") or \
-        (request.client.host if request.client else "")
+    key = (
+        request.headers.get("openpanel-client-id")
+        or request.headers.get("x-real-ip")
+        or (request.client.host if request.client else "")
+    )
     limiter.check(key)
     auth: Authenticator = state.auth
     return await auth.reader(request.headers, project_id)

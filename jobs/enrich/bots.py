@@ -131,13 +131,18 @@ class BotDetector:
         found = self._combined.search(ua)
         if found is None:
             return None
-        entry = self._by_literal.get(found.group(0))
+        text = found.group(0)
+        entry = self._by_literal.get(text)
         if entry is None:
             # The hit came from one of the few non-literal patterns: find which.
-            entry = next((e for rx, e in self._regex_entries if rx.search(ua)), None)
+            for rx, candidate in self._regex_entries:
+                if hit := rx.search(ua):
+                    entry, text = candidate, hit.group(0)
+                    break
         if entry is None:  # pragma: no cover - the combined regex and its parts agree
-            return BotMatch(name=found.group(0).strip(_NAME_TRIM) or "bot", type="bot")
-        return BotMatch(name=entry.name, type=entry.type)
+            return BotMatch(name=_tidy(text) or "bot", type="bot")
+        # Patterns without sample UAs are named after the text they matched here.
+        return BotMatch(name=entry.name or _tidy(text) or entry.pattern, type=entry.type)
 
 
 def _load_package_entries() -> list[dict[str, Any]]:
@@ -163,7 +168,7 @@ def _entry(item: dict[str, Any]) -> _Entry:
 
 
 def _readable_name(pattern: str, item: dict[str, Any]) -> str:
-    """Derive a display name: the pattern's text as it appears in a sample UA, else unescaped."""
+    """Name a pattern after its text in a sample UA; "" when it has no (matching) sample."""
     compiled = re.compile(pattern)
     for instance in item.get("instances") or []:
         found = compiled.search(instance)
@@ -173,8 +178,7 @@ def _readable_name(pattern: str, item: dict[str, Any]) -> str:
                 # "yandex.com/bots" matched the URL part; the product token reads better.
                 return token.group(1)
             return name
-    plain = _UNESCAPE.sub(r"\1", re.sub(r"[\^$]|\[[^\]]*\]|[()?*+]", "", pattern.split("|")[0]))
-    return _tidy(plain) or pattern
+    return ""
 
 
 def _tidy(text: str) -> str:

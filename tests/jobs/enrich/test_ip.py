@@ -34,7 +34,14 @@ def test_default_order_matches_the_compat_reference() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["8.8.8.8", "81.2.69.142", "203.0.113.7", "2a02:2e0::1", "2001:4860:4860::8888", "::ffff:8.8.8.8"],
+    [
+        "8.8.8.8",
+        "81.2.69.142",
+        "203.0.113.7",
+        "2a02:2e0::1",
+        "2001:4860:4860::8888",
+        "::ffff:8.8.8.8",
+    ],
 )
 def test_public_addresses(value: str) -> None:
     assert is_public_ip(value)
@@ -86,7 +93,11 @@ def test_sdk_forwarded_header_outranks_cloudflare() -> None:
 
 
 def test_private_values_fall_through_to_the_next_header() -> None:
-    headers = {"openpanel-client-ip": "10.0.0.5", "x-real-ip": "127.0.0.1", "forwarded": "for=8.8.8.8"}
+    headers = {
+        "openpanel-client-ip": "10.0.0.5",
+        "x-real-ip": "127.0.0.1",
+        "forwarded": "for=8.8.8.8",
+    }
     assert resolve_client_ip(headers) == "8.8.8.8"
 
 

@@ -1,0 +1,29 @@
+"""Shared fixtures: real stores in temp dirs, a real server on 127.0.0.1, a test GeoIP DB."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.geo import DEFAULT_TEST_GEO, build_test_mmdb
+from tests.support.server import LiveServer, make_server
+
+
+@pytest.fixture(scope="session")
+def geoip_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A City-layout .mmdb with a few known public IPs (see tests/support/geo.py)."""
+    return build_test_mmdb(tmp_path_factory.mktemp("geo") / "test-city.mmdb", DEFAULT_TEST_GEO)
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, geoip_db: Path) -> Iterator[LiveServer]:
+    """A running appliance with one project (CORS: http://127.0.0.1 origins) and clients."""
+    server = make_server(tmp_path, {"OPENPANEL_GEOIP_DB": str(geoip_db)})
+    server.create_project("Test site", cors=("http://127.0.0.1:*", "https://example.com"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
