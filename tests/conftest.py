@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from embedded_db.store import EventStore
 from tests.support.geo import DEFAULT_TEST_GEO, build_test_mmdb
 from tests.support.server import LiveServer, make_server
+from tests.support.stores import open_store
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +29,12 @@ def live_server(tmp_path: Path, geoip_db: Path) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EventStore]:
+    """The test process's one chDB store (real, in a temp dir; chDB allows one path per
+    process). Tests keep apart by using their own project ids."""
+    s = open_store(tmp_path_factory.mktemp("chdb") / "events")
+    yield s
+    s.close()

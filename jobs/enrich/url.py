@@ -21,7 +21,7 @@ _HTTP_URL = re.compile(r"^https?://", re.IGNORECASE)
 _PATH_SAFE = "!$%&'()*+,-./:;=@[]\\^_|~"
 _QUERY_FIELDS_LIMIT = 1000
 # Forbidden host code points (WHATWG) that urlsplit would let through.
-_BAD_HOST_CHARS = re.compile(r"[\x00-\x20\x7f<>^`{|}%\"]")
+_BAD_HOST_CHARS = re.compile(r"[\x00-\x20\x7f<>^`{|}%\"\\]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,10 @@ def split_url(value: str) -> UrlParts:
 
 
 def _split_absolute(value: str) -> UrlParts:
-    parts = urlsplit(value.strip())
+    value = value.strip()
+    # Browsers read "\" as "/" in http(s) URLs up to the query; urlsplit does not.
+    end = min((i for i in (value.find("?"), value.find("#")) if i >= 0), default=len(value))
+    parts = urlsplit(value[:end].replace("\\", "/") + value[end:])
     if not parts.hostname or _BAD_HOST_CHARS.search(parts.hostname):
         raise ValueError("URL without a valid host")
     return UrlParts(

@@ -1,0 +1,248 @@
+"""`kill -9` under sustained ingest loses no accepted event and stores none twice.
+
+ARCHITECTURE.md §4: a 200 means the event is in the durable spool; the spool is replayed at start
+and every batch carries a deduplication token, so an interrupted batch that is stored again is
+dropped by chDB. The test kills the real server while clients are posting (server-side events with
+a secret, browser events with an Origin that open visits), kills it again while it replays the
+spool, restarts it once more, and then counts every acknowledged event in the export.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.server import LiveServer, make_server
+
+pytestmark = pytest.mark.slow
+
+ORIGIN = "https://shop.example.com"
+BROWSER_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0.0.0 Safari/537.36"
+)
+SERVER_UA = "node"
+# Public addresses (documentation and well-known resolver ranges): each one is a browser device.
+BROWSER_IPS = [f"203.0.113.{i}" for i in range(1, 13)] + [f"198.51.100.{i}" for i in range(1, 9)]
+# The export is paged many times while draining; lift its per-client rate limit.
+BASE_ENV = {"OPENPANEL_API_RATE_LIMIT": "100000"}
+
+
+@dataclass
+class Ledger:
+    """What the clients were told: every acknowledged seq and the session ids handed out."""
+
+    sent: set[int] = field(default_factory=set)
+    acked: dict[int, str] = field(default_factory=dict)  # seq → "server" | "browser"
+    sessions: set[str] = field(default_factory=set)
+    refused: Counter[int] = field(default_factory=Counter)  # status → count (non-200 replies)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    seqs: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def record(self, seq: int, kind: str, response: httpx.Response) -> None:
+        with self.lock:
+            if response.status_code == 200:
+                self.acked[seq] = kind
+                session = response.json().get("sessionId") or ""
+                if session:
+                    self.sessions.add(session)
+            else:
+                self.refused[response.status_code] += 1
+
+
+def _body(seq: int, kind: str) -> bytes:
+    return json.dumps({
+        "type": "track",
+        "payload": {
+            "name": "screen_view",
+            "properties": {
+                "__path": f"https://shop.example.com/products/{seq % 97}?ref=crash",
+                "__referrer": "https://www.google.com/",
+                "__title": "Product",
+                "seq": seq,
+                "kind": kind,
+            },
+        },
+    }).encode()
+
+
+def _post_until_stopped(server: LiveServer, ledger: Ledger, kind: str, worker: int,
+                        stop: threading.Event) -> None:
+    """Post track events one by one until told to stop or the server goes away."""
+    if kind == "server":
+        base = {**server.write.headers(), "user-agent": SERVER_UA}
+    else:
+        base = {"openpanel-client-id": server.write.id, "origin": ORIGIN,
+                "user-agent": BROWSER_UA}
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        for n in itertools.count():
+            if stop.is_set():
+                return
+            with ledger.lock:
+                seq = next(ledger.seqs)
+                ledger.sent.add(seq)
+            headers = {**base, "content-type": "application/json"}
+            if kind == "browser":
+                headers["x-forwarded-for"] = BROWSER_IPS[(worker * 7 + n) % len(BROWSER_IPS)]
+            try:
+                response = client.post("/track", content=_body(seq, kind), headers=headers)
+            except httpx.HTTPError:
+                return  # killed: the reply (if any) never arrived, so the event is unacknowledged
+            ledger.record(seq, kind, response)
+
+
+def _ingest(server: LiveServer, ledger: Ledger, seconds: float, *,
+            kill_after: bool) -> None:
+    """Two server-side and two browser clients for `seconds`; then SIGKILL mid-stream."""
+    stop = threading.Event()
+    workers = [
+        threading.Thread(target=_post_until_stopped, args=(server, ledger, kind, i, stop),
+                         daemon=True)
+        for i, kind in enumerate(("server", "browser", "server", "browser"))
+    ]
+    for w in workers:
+        w.start()
+    time.sleep(seconds)
+    if kill_after:
+        server.stop(signal.SIGKILL)  # the clients are still posting
+    stop.set()
+    for w in workers:
+        w.join(timeout=15)
+        assert not w.is_alive(), "a client hung after the kill"
+
+
+def _spawn(server: LiveServer) -> int:
+    """Start `openpanel serve` without waiting for health; return the log size before it."""
+    assert server.log_path is not None
+    mark = server.log_path.stat().st_size
+    log = server.log_path.open("ab")
+    server.proc = subprocess.Popen(
+        [sys.executable, "-m", "appliance.cli", "serve", "--data-dir", str(server.data_dir),
+         "--port", server.url.rsplit(":", 1)[1]],
+        stdout=log, stderr=subprocess.STDOUT, env=server.env)
+    log.close()
+    return mark
+
+
+def _kill_during_replay(server: LiveServer, timeout: float = 40) -> None:
+    """Start the server and SIGKILL it as soon as its pipeline is replaying the spool."""
+    assert server.log_path is not None and server.proc is None
+    mark = _spawn(server)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert server.proc is not None
+        if server.proc.poll() is not None:
+            raise AssertionError(f"server exited: {server.log_path.read_text()[-3000:]}")
+        with server.log_path.open("rb") as f:
+            f.seek(mark)
+            if b"appliance ready" in f.read():
+                break  # the pipeline thread has started draining the spool
+        time.sleep(0.02)
+    else:
+        raise AssertionError("server did not get ready")
+    time.sleep(0.15)
+    server.stop(signal.SIGKILL)
+
+
+def _spool_state(server: LiveServer) -> tuple[int, bool]:
+    """(rows in the spool, an in-flight batch is marked) while the server is down."""
+    path = server.data_dir / "spool.db"
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        rows = conn.execute("SELECT count(*) FROM spool").fetchone()[0]
+        inflight = conn.execute("SELECT count(*) FROM inflight").fetchone()[0]
+    conn.close()
+    return int(rows), bool(inflight)
+
+
+def _wait_drained(server: LiveServer, timeout: float = 30) -> None:
+    """Until the spool is empty (a reap record may pass through) and the store stops growing."""
+    deadline = time.monotonic() + timeout
+    last_total = -1
+    while time.monotonic() < deadline:
+        checks = httpx.get(server.url + "/-/health", timeout=10).json()["checks"]
+        backlog = checks["spool"]["backlog"]
+        total = server.export(limit=1)["meta"]["totalCount"]
+        if backlog == 0 and total == last_total:
+            return
+        last_total = total
+        time.sleep(0.3)
+    raise AssertionError(f"spool not drained in {timeout}s: {checks}")
+
+
+def _all_events(server: LiveServer, name: str) -> list[dict[str, Any]]:
+    first = server.export(event=name, limit=1000, page=1)
+    events = list(first["data"])
+    for page in range(2, first["meta"]["pages"] + 1):
+        events.extend(server.export(event=name, limit=1000, page=page)["data"])
+    assert len(events) == first["meta"]["totalCount"]
+    return events
+
+
+def test_kill_9_under_load_and_during_replay_stores_every_acked_event_once(
+    tmp_path: Path,
+) -> None:
+    server = make_server(tmp_path, {**BASE_ENV, "OPENPANEL_BATCH_INTERVAL_MS": "1500"})
+    server.create_project("Crash site", cors=(ORIGIN,))
+    ledger = Ledger()
+
+    # 1. Sustained ingest; the slow batch interval leaves a large spool (and often an in-flight
+    #    batch) behind the kill.
+    server.start()
+    _ingest(server, ledger, 5.0, kill_after=True)
+    backlog_after_first, _ = _spool_state(server)
+
+    # 2. Restart with small batches, and kill again while the pipeline replays that spool.
+    server.env.update({"OPENPANEL_BATCH_INTERVAL_MS": "100", "OPENPANEL_BATCH_MAX_EVENTS": "50"})
+    _kill_during_replay(server)
+
+    # 3. Restart, ingest again while whatever is left drains (same devices, so same visits),
+    #    and kill under load a third time.
+    server.env.update({"OPENPANEL_BATCH_MAX_EVENTS": "500"})
+    server.start()
+    _ingest(server, ledger, 3.0, kill_after=True)
+
+    # 4. Final restart: everything acknowledged must be stored exactly once.
+    server.start()
+    try:
+        _wait_drained(server)
+        views = _all_events(server, "screen_view")
+        starts = _all_events(server, "session_start")
+    finally:
+        server.stop()
+
+    assert ledger.acked, f"no event was acknowledged (replies: {dict(ledger.refused)})"
+    assert not ledger.refused, f"unexpected non-200 replies: {dict(ledger.refused)}"
+    assert backlog_after_first > 0, "the first kill left nothing to replay"
+
+    ids = Counter(e["id"] for e in views)
+    assert [i for i, n in ids.items() if n > 1] == [], "an event id is stored twice"
+    per_seq = Counter(int(e["properties"]["seq"]) for e in views)
+    twice = sorted(seq for seq, n in per_seq.items() if n > 1)
+    assert twice == [], f"{len(twice)} seqs stored more than once, e.g. {twice[:20]}"
+    missing = sorted(set(ledger.acked) - set(per_seq))
+    assert missing == [], (f"{len(missing)} of {len(ledger.acked)} acknowledged events lost, "
+                           f"e.g. {missing[:20]}")
+    assert set(per_seq) <= ledger.sent  # unacknowledged ones may be stored, but only once
+
+    browser = [e for e in views if e["properties"].get("kind") == "browser"]
+    assert all(e["sessionId"] for e in browser)
+    assert all(not e["sessionId"] for e in views if e["properties"].get("kind") == "server")
+    visit_ids = {e["sessionId"] for e in browser}
+    assert ledger.sessions <= visit_ids
+    start_ids = Counter(e["sessionId"] for e in starts)
+    assert [s for s, n in start_ids.items() if n > 1] == [], "a visit has two session_start"
+    assert set(start_ids) == visit_ids
+    assert len(starts) == len(visit_ids)
