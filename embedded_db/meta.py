@@ -268,7 +268,7 @@ class MetaStore:
     def salts(self) -> tuple[str, str]:
         """(current, previous) device-id salts, creating both on first use."""
         with self.transaction() as db:
-            rows = db.execute("SELECT salt FROM salts ORDER BY created_at DESC LIMIT 2").fetchall()
+            rows = db.execute("SELECT salt FROM salts ORDER BY created_at DESC, rowid DESC LIMIT 2").fetchall()
             if len(rows) < 2:
                 now = datetime.now(UTC)
                 for when in (now - timedelta(days=1), now):
@@ -279,7 +279,7 @@ class MetaStore:
                         }
                     )
                 rows = db.execute(
-                    "SELECT salt FROM salts ORDER BY created_at DESC LIMIT 2"
+                    "SELECT salt FROM salts ORDER BY created_at DESC, rowid DESC LIMIT 2"
                 ).fetchall()
         return str(rows[0][0]), str(rows[1][0])
 
@@ -290,7 +290,7 @@ class MetaStore:
             db.table("salts").insert({"salt": secrets.token_hex(16), "created_at": when})
             db.execute(
                 "DELETE FROM salts WHERE salt NOT IN "
-                "(SELECT salt FROM salts ORDER BY created_at DESC LIMIT 2)"
+                "(SELECT salt FROM salts ORDER BY created_at DESC, rowid DESC LIMIT 2)"
             )
         return self.salts()
 

@@ -106,7 +106,7 @@ class EventStore:
                 self._readers.put(reader)
         except Exception as exc:
             self.close()
-            if "lock" in str(exc).lower():
+            if "lock" in str(exc).lower() or _locked_by_another_process(self.path):
                 raise StoreError(
                     f"the event store at {self.path} is in use by another process "
                     "(is the appliance already running?)"
@@ -233,6 +233,23 @@ class EventStore:
             return sess.query(sql, fmt)
         except Exception as exc:
             raise StoreError(_first_line(str(exc))) from exc
+
+
+def _locked_by_another_process(path: Path) -> bool:
+    """Whether chDB's `status` lock file in `path` is held (checked only after a failed open;
+    chDB prints the real reason to stderr and raises a generic error)."""
+    import fcntl
+
+    status = path / "status"
+    if not status.exists():
+        return False
+    with status.open("rb") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
 
 
 def _first_line(text: str) -> str:

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,9 +105,41 @@ def _post_until_stopped(server: LiveServer, ledger: Ledger, kind: str, worker: i
             ledger.record(seq, kind, response)
 
 
-def _ingest(server: LiveServer, ledger: Ledger, seconds: float, *,
-            kill_after: bool) -> None:
-    """Two server-side and two browser clients for `seconds`; then SIGKILL mid-stream."""
+class SpoolProbe:
+    """Reads the server's spool file (read-only) to time a kill inside a batch."""
+
+    def __init__(self, server: LiveServer) -> None:
+        path = server.data_dir / "spool.db"
+        self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+
+    def state(self) -> tuple[int, bool]:
+        """(records waiting in the spool, a batch is marked in flight)."""
+        rows = self._conn.execute("SELECT count(*) FROM spool").fetchone()[0]
+        inflight = self._conn.execute("SELECT count(*) FROM inflight").fetchone()[0]
+        return int(rows), bool(inflight)
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _kill_when(server: LiveServer, ready: Callable[[int, bool], bool], within: float) -> None:
+    """SIGKILL the server as soon as `ready(spool rows, in flight)` holds (or after `within`)."""
+    probe = SpoolProbe(server)
+    try:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            assert server.proc is not None and server.proc.poll() is None, "server died"
+            if ready(*probe.state()):
+                break
+            time.sleep(0.005)
+    finally:
+        probe.close()
+        server.stop(signal.SIGKILL)
+
+
+def _ingest_then_kill(server: LiveServer, ledger: Ledger, seconds: float) -> None:
+    """Two server-side and two browser clients post for `seconds`, then the server is killed
+    mid-stream, preferably while the pipeline has a batch in flight."""
     stop = threading.Event()
     workers = [
         threading.Thread(target=_post_until_stopped, args=(server, ledger, kind, i, stop),
@@ -115,56 +148,26 @@ def _ingest(server: LiveServer, ledger: Ledger, seconds: float, *,
     ]
     for w in workers:
         w.start()
-    time.sleep(seconds)
-    if kill_after:
-        server.stop(signal.SIGKILL)  # the clients are still posting
-    stop.set()
-    for w in workers:
-        w.join(timeout=15)
-        assert not w.is_alive(), "a client hung after the kill"
+    try:
+        time.sleep(seconds)
+        _kill_when(server, lambda rows, inflight: inflight, within=3.0)  # clients still posting
+    finally:
+        stop.set()
+        for w in workers:
+            w.join(timeout=15)
+    assert not any(w.is_alive() for w in workers), "a client hung after the kill"
 
 
-def _spawn(server: LiveServer) -> int:
-    """Start `openpanel serve` without waiting for health; return the log size before it."""
-    assert server.log_path is not None
-    mark = server.log_path.stat().st_size
-    log = server.log_path.open("ab")
-    server.proc = subprocess.Popen(
-        [sys.executable, "-m", "appliance.cli", "serve", "--data-dir", str(server.data_dir),
-         "--port", server.url.rsplit(":", 1)[1]],
-        stdout=log, stderr=subprocess.STDOUT, env=server.env)
-    log.close()
-    return mark
-
-
-def _kill_during_replay(server: LiveServer, timeout: float = 40) -> None:
-    """Start the server and SIGKILL it as soon as its pipeline is replaying the spool."""
+def _kill_during_replay(server: LiveServer, backlog: int) -> None:
+    """Start the server on a spool of `backlog` records and SIGKILL it once the replay has
+    stored part of it (or, if it is too quick to catch, right after start)."""
     assert server.log_path is not None and server.proc is None
-    mark = _spawn(server)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert server.proc is not None
-        if server.proc.poll() is not None:
-            raise AssertionError(f"server exited: {server.log_path.read_text()[-3000:]}")
-        with server.log_path.open("rb") as f:
-            f.seek(mark)
-            if b"appliance ready" in f.read():
-                break  # the pipeline thread has started draining the spool
-        time.sleep(0.02)
-    else:
-        raise AssertionError("server did not get ready")
-    time.sleep(0.15)
-    server.stop(signal.SIGKILL)
-
-
-def _spool_state(server: LiveServer) -> tuple[int, bool]:
-    """(rows in the spool, an in-flight batch is marked) while the server is down."""
-    path = server.data_dir / "spool.db"
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-        rows = conn.execute("SELECT count(*) FROM spool").fetchone()[0]
-        inflight = conn.execute("SELECT count(*) FROM inflight").fetchone()[0]
-    conn.close()
-    return int(rows), bool(inflight)
+    with server.log_path.open("ab") as log:
+        server.proc = subprocess.Popen(
+            [sys.executable, "-m", "appliance.cli", "serve", "--data-dir", str(server.data_dir),
+             "--port", server.url.rsplit(":", 1)[1]],
+            stdout=log, stderr=subprocess.STDOUT, env=server.env)
+    _kill_when(server, lambda rows, inflight: 0 < rows < backlog, within=20.0)
 
 
 def _wait_drained(server: LiveServer, timeout: float = 30) -> None:
@@ -198,21 +201,22 @@ def test_kill_9_under_load_and_during_replay_stores_every_acked_event_once(
     server.create_project("Crash site", cors=(ORIGIN,))
     ledger = Ledger()
 
-    # 1. Sustained ingest; the slow batch interval leaves a large spool (and often an in-flight
-    #    batch) behind the kill.
+    # 1. Sustained ingest; killed while a (large: slow interval) batch is in flight.
     server.start()
-    _ingest(server, ledger, 5.0, kill_after=True)
-    backlog_after_first, _ = _spool_state(server)
+    _ingest_then_kill(server, ledger, 4.0)
+    probe = SpoolProbe(server)
+    backlog, inflight_after_kill = probe.state()
+    probe.close()
 
-    # 2. Restart with small batches, and kill again while the pipeline replays that spool.
+    # 2. Restart with small batches and kill again while the pipeline replays that spool.
     server.env.update({"OPENPANEL_BATCH_INTERVAL_MS": "100", "OPENPANEL_BATCH_MAX_EVENTS": "50"})
-    _kill_during_replay(server)
+    _kill_during_replay(server, backlog)
 
-    # 3. Restart, ingest again while whatever is left drains (same devices, so same visits),
-    #    and kill under load a third time.
+    # 3. Restart, post again while the rest drains (same devices: their visits continue), and
+    #    kill under load a third time.
     server.env.update({"OPENPANEL_BATCH_MAX_EVENTS": "500"})
     server.start()
-    _ingest(server, ledger, 3.0, kill_after=True)
+    _ingest_then_kill(server, ledger, 3.0)
 
     # 4. Final restart: everything acknowledged must be stored exactly once.
     server.start()
@@ -225,7 +229,7 @@ def test_kill_9_under_load_and_during_replay_stores_every_acked_event_once(
 
     assert ledger.acked, f"no event was acknowledged (replies: {dict(ledger.refused)})"
     assert not ledger.refused, f"unexpected non-200 replies: {dict(ledger.refused)}"
-    assert backlog_after_first > 0, "the first kill left nothing to replay"
+    assert backlog > 0, "the first kill left nothing to replay"
 
     ids = Counter(e["id"] for e in views)
     assert [i for i, n in ids.items() if n > 1] == [], "an event id is stored twice"
