@@ -29,6 +29,7 @@ from embedded_db.errors import NotFoundError, ValidationError
 from embedded_db.meta_migrations import apply_migrations
 
 CLIENT_TYPES = ("write", "read", "root")
+_NEWEST_SALTS = "SELECT salt FROM salts ORDER BY created_at DESC, rowid DESC LIMIT 2"
 _hasher = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) defaults
 
 
@@ -124,7 +125,8 @@ class MetaStore:
             if row:
                 return str(row[0])
             org_id = "default"
-            db.table("organizations").insert({"id": org_id, "name": "Default", "created_at": now_iso()})
+            row = {"id": org_id, "name": "Default", "created_at": now_iso()}
+            db.table("organizations").insert(row)
             return org_id
 
     def create_project(
@@ -268,7 +270,7 @@ class MetaStore:
     def salts(self) -> tuple[str, str]:
         """(current, previous) device-id salts, creating both on first use."""
         with self.transaction() as db:
-            rows = db.execute("SELECT salt FROM salts ORDER BY created_at DESC, rowid DESC LIMIT 2").fetchall()
+            rows = db.execute(_NEWEST_SALTS).fetchall()
             if len(rows) < 2:
                 now = datetime.now(UTC)
                 for when in (now - timedelta(days=1), now):
@@ -278,9 +280,7 @@ class MetaStore:
                             "created_at": when.isoformat(timespec="milliseconds"),
                         }
                     )
-                rows = db.execute(
-                    "SELECT salt FROM salts ORDER BY created_at DESC, rowid DESC LIMIT 2"
-                ).fetchall()
+                rows = db.execute(_NEWEST_SALTS).fetchall()
         return str(rows[0][0]), str(rows[1][0])
 
     def rotate_salt(self, now: datetime | None = None) -> tuple[str, str]:

@@ -19,8 +19,9 @@ def test_readme_settings_table_matches_the_registry() -> None:
     text = README.read_text()
     block = re.search(r"<!-- settings:start -->\n(.*?)\n<!-- settings:end -->", text, re.S)
     assert block, "README.md lost its settings markers"
-    assert block.group(1).strip() == settings_table_markdown().strip(), \
+    assert block.group(1).strip() == settings_table_markdown().strip(), (
         "README settings table is stale: paste the output of `openpanel settings`"
+    )
 
 
 def test_every_setting_has_help_and_an_env_var() -> None:
@@ -30,22 +31,29 @@ def test_every_setting_has_help_and_an_env_var() -> None:
 
 
 def test_env_vars_and_overrides_are_typed(tmp_path: Path) -> None:
-    env = {"OPENPANEL_PORT": "4000", "OPENPANEL_SPOOL_FSYNC": "off",
-           "OPENPANEL_DATA_DIR": str(tmp_path)}
+    env = {
+        "OPENPANEL_PORT": "4000",
+        "OPENPANEL_SPOOL_FSYNC": "off",
+        "OPENPANEL_DATA_DIR": str(tmp_path),
+    }
     settings = load_settings({"host": "0.0.0.0"}, environ=env)
     assert (settings.port, settings.spool_fsync, settings.host) == (4000, False, "0.0.0.0")
     assert settings.data_dir == tmp_path
     assert settings.base_url == "http://127.0.0.1:4000"
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({"OPENPANEL_PORT": "http"}, "OPENPANEL_PORT"),
-    ({"OPENPANEL_STORE_IP": "maybe"}, "OPENPANEL_STORE_IP"),
-    ({"OPENPANEL_BATCH_MAX_EVENTS": "0"}, "batch_max_events"),
-    ({"OPENPANEL_LOG_LEVEL": "loud"}, "log_level"),
-])
-def test_bad_settings_fail_with_a_message_naming_them(env: dict[str, str], message: str,
-                                                       tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"OPENPANEL_PORT": "http"}, "OPENPANEL_PORT"),
+        ({"OPENPANEL_STORE_IP": "maybe"}, "OPENPANEL_STORE_IP"),
+        ({"OPENPANEL_BATCH_MAX_EVENTS": "0"}, "batch_max_events"),
+        ({"OPENPANEL_LOG_LEVEL": "loud"}, "log_level"),
+    ],
+)
+def test_bad_settings_fail_with_a_message_naming_them(
+    env: dict[str, str], message: str, tmp_path: Path
+) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings({"data_dir": str(tmp_path)}, environ=env)
 
@@ -63,13 +71,15 @@ def test_cli_help_reads_well() -> None:
 
 def test_cli_errors_are_messages_not_tracebacks(tmp_path: Path) -> None:
     runner = CliRunner()
-    result = runner.invoke(cli, ["client", "create", "--project", "nope", "--data-dir",
-                                 str(tmp_path)])
+    result = runner.invoke(
+        cli, ["client", "create", "--project", "nope", "--data-dir", str(tmp_path)]
+    )
     assert result.exit_code != 0
     assert "project 'nope' not found" in result.output
     assert "Traceback" not in result.output
-    bad = runner.invoke(cli, ["project", "create", "X", "--timezone", "Mars/Base",
-                              "--data-dir", str(tmp_path)])
+    bad = runner.invoke(
+        cli, ["project", "create", "X", "--timezone", "Mars/Base", "--data-dir", str(tmp_path)]
+    )
     assert bad.exit_code != 0 and "unknown timezone" in bad.output
 
 
@@ -77,14 +87,39 @@ def test_project_and_client_commands_print_json_once(tmp_path: Path) -> None:
     import json
 
     runner = CliRunner()
-    created = runner.invoke(cli, ["project", "create", "My site", "--cors",
-                                  "https://example.com", "--json", "--data-dir", str(tmp_path)])
+    created = runner.invoke(
+        cli,
+        [
+            "project",
+            "create",
+            "My site",
+            "--cors",
+            "https://example.com",
+            "--json",
+            "--data-dir",
+            str(tmp_path),
+        ],
+    )
     assert created.exit_code == 0, created.output
     data = json.loads(created.output)
     assert data["project_id"] == "my-site" and data["client_secret"].startswith("sec_")
     assert re.fullmatch(r"[0-9a-f-]{36}", data["client_id"])
-    reader = json.loads(runner.invoke(cli, ["client", "create", "--project", "my-site", "--type",
-                                            "read", "--json", "--data-dir", str(tmp_path)]).output)
+    reader = json.loads(
+        runner.invoke(
+            cli,
+            [
+                "client",
+                "create",
+                "--project",
+                "my-site",
+                "--type",
+                "read",
+                "--json",
+                "--data-dir",
+                str(tmp_path),
+            ],
+        ).output
+    )
     assert reader["type"] == "read" and reader["client_secret"] != data["client_secret"]
     listed = runner.invoke(cli, ["client", "list", "--data-dir", str(tmp_path)]).output
     assert reader["client_id"] in listed and "sec_" not in listed

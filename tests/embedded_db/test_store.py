@@ -15,23 +15,33 @@ from embedded_db.store import EventStore, migration_files, split_statements
 
 
 def test_values_bind_safely(store: EventStore) -> None:
-    nasty = "x'); DROP TABLE openpanel.events; --\\ {p:String} \"quoted\""
-    rows = store.query("SELECT {v:String} AS v, {n:UInt32} AS n, {a:Array(String)} AS a",
-                       {"v": nasty, "n": 7, "a": array_literal([nasty, "b"])})
+    nasty = 'x\'); DROP TABLE openpanel.events; --\\ {p:String} "quoted"'
+    rows = store.query(
+        "SELECT {v:String} AS v, {n:UInt32} AS n, {a:Array(String)} AS a",
+        {"v": nasty, "n": 7, "a": array_literal([nasty, "b"])},
+    )
     assert rows == [{"v": nasty, "n": 7, "a": [nasty, "b"]}]
     assert store.query("EXISTS TABLE openpanel.events") == [{"result": 1}]
 
 
 def test_a_repeated_batch_token_is_stored_once(store: EventStore) -> None:
     project = "dedup-" + uuid.uuid4().hex[:8]
-    rows = [{"id": str(uuid.uuid4()), "name": "e", "project_id": project,
-             "created_at": "2026-01-01 00:00:00.000", "properties": {"k": "v"}}]
+    rows = [
+        {
+            "id": str(uuid.uuid4()),
+            "name": "e",
+            "project_id": project,
+            "created_at": "2026-01-01 00:00:00.000",
+            "properties": {"k": "v"},
+        }
+    ]
     token = f"test:{project}"
     store.insert("events", rows, token)
     store.insert("events", rows, token)
     store.insert("events", rows, token + "-other")
-    count = store.scalar("SELECT count() FROM openpanel.events WHERE project_id = {p:String}",
-                         {"p": project})
+    count = store.scalar(
+        "SELECT count() FROM openpanel.events WHERE project_id = {p:String}", {"p": project}
+    )
     assert count == 2
 
 
@@ -40,8 +50,16 @@ def test_migrations_are_numbered_and_idempotent(store: EventStore) -> None:
     assert versions == sorted(set(versions)) and versions[0] == 1
     assert store.migrate() == []
     tables = {r["name"] for r in store.query("SHOW TABLES FROM openpanel")}
-    assert {"events", "sessions", "profiles", "events_bots", "groups",
-            "session_replay_chunks", "profile_aliases", "schema_migrations"} <= tables
+    assert {
+        "events",
+        "sessions",
+        "profiles",
+        "events_bots",
+        "groups",
+        "session_replay_chunks",
+        "profile_aliases",
+        "schema_migrations",
+    } <= tables
 
 
 def test_errors_surface_as_store_errors(store: EventStore) -> None:
@@ -55,17 +73,19 @@ def test_sql_helpers_refuse_what_is_not_ours() -> None:
     with pytest.raises(ValueError):
         dedup_token("x' OR 1")
     assert insert_statement("events", "ab:1-2").startswith(
-        "INSERT INTO openpanel.events SETTINGS insert_deduplication_token='ab:1-2'")
+        "INSERT INTO openpanel.events SETTINGS insert_deduplication_token='ab:1-2'"
+    )
     assert split_statements("-- c\nA;\nB;\n") == ["A", "B"]
 
 
 def test_a_second_process_gets_a_clear_message(store: EventStore) -> None:
-    code = ("import sys; from pathlib import Path; from embedded_db.store import EventStore\n"
-            "from embedded_db.errors import StoreError\n"
-            f"try:\n    EventStore(Path({str(store.path)!r})).open()\n"
-            "except StoreError as e:\n    print(e); sys.exit(3)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)
+    code = (
+        "import sys; from pathlib import Path; from embedded_db.store import EventStore\n"
+        "from embedded_db.errors import StoreError\n"
+        f"try:\n    EventStore(Path({str(store.path)!r})).open()\n"
+        "except StoreError as e:\n    print(e); sys.exit(3)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 3, out.stderr[-2000:]
     assert "in use by another process" in out.stdout
 

@@ -11,8 +11,9 @@ from jobs.timefmt import now_ms
 from tests.support.stores import TIMEOUT_MS, Harness
 
 
-def track(h: Harness, name: str, props: dict[str, Any] | None = None, profile: str = "",
-          **ctx: Any) -> dict[str, str]:
+def track(
+    h: Harness, name: str, props: dict[str, Any] | None = None, profile: str = "", **ctx: Any
+) -> dict[str, str]:
     payload = {"name": name, "properties": dict(props or {})}
     ids = asyncio.run(h.acceptor.track(h.ctx(**ctx), payload, profile))
     return ids.as_json()
@@ -27,16 +28,24 @@ def view(h: Harness, url: str, profile: str = "", **extra: Any) -> dict[str, str
 
 
 def test_a_page_view_is_enriched_and_opens_a_visit(harness: Harness) -> None:
-    ids = view(harness, "https://shop.example/pricing?utm_source=newsletter&plan=pro#faq",
-               __referrer="https://www.google.com/search?q=x", __title="Pricing")
+    ids = view(
+        harness,
+        "https://shop.example/pricing?utm_source=newsletter&plan=pro#faq",
+        __referrer="https://www.google.com/search?q=x",
+        __title="Pricing",
+    )
     harness.flush()
     start, event = harness.events()
     assert (start["name"], event["name"]) == ("session_start", "screen_view")
     assert event["session_id"] == start["session_id"] == ids["sessionId"] != ""
     assert event["device_id"] == ids["deviceId"] and len(ids["deviceId"]) == 32
     assert (event["origin"], event["path"]) == ("https://shop.example", "/pricing")
-    assert event["properties"] == {"__title": "Pricing", "__hash": "#faq",
-                                   "__query.utm_source": "newsletter", "__query.plan": "pro"}
+    assert event["properties"] == {
+        "__title": "Pricing",
+        "__hash": "#faq",
+        "__query.utm_source": "newsletter",
+        "__query.plan": "pro",
+    }
     assert (event["country"], event["city"], event["region"]) == ("GB", "London", "England")
     assert (event["browser"], event["os"], event["device"]) == ("Chrome", "Windows", "desktop")
     assert event["referrer"] == "https://www.google.com/search?q=x"
@@ -84,7 +93,8 @@ def test_idle_visits_end_with_a_session_end_event(harness: Harness) -> None:
 
 
 def test_server_side_events_have_no_visit_unless_their_profile_is_browsing(
-        harness: Harness) -> None:
+    harness: Harness,
+) -> None:
     ids = track(harness, "invoice_paid", {"amount": 5}, ua="node", ip="8.8.8.8")
     assert ids["sessionId"] == ""
     view(harness, "https://shop.example/", profile="user-1")
@@ -99,8 +109,7 @@ def test_server_side_events_have_no_visit_unless_their_profile_is_browsing(
     assert visit["event_count"] == 0  # attached, not counted
 
 
-def test_timestamps_in_the_past_get_no_visit_and_future_ones_are_clamped(
-        harness: Harness) -> None:
+def test_timestamps_in_the_past_get_no_visit_and_future_ones_are_clamped(harness: Harness) -> None:
     past = track(harness, "backfill", {"__timestamp": "2020-01-01T10:00:00Z"})
     track(harness, "future", {"__timestamp": "2999-01-01T00:00:00Z"})
     harness.flush()
@@ -113,8 +122,16 @@ def test_timestamps_in_the_past_get_no_visit_and_future_ones_are_clamped(
 
 
 def test_identify_increment_and_groups_build_the_profile(harness: Harness) -> None:
-    other(harness, "identify", {"profileId": "u-7", "firstName": "Ada", "email": "ada@x.io",
-                                "properties": {"plan": "pro", "address": {"city": "Oslo"}}})
+    other(
+        harness,
+        "identify",
+        {
+            "profileId": "u-7",
+            "firstName": "Ada",
+            "email": "ada@x.io",
+            "properties": {"plan": "pro", "address": {"city": "Oslo"}},
+        },
+    )
     other(harness, "increment", {"profileId": "u-7", "property": "logins", "value": 5})
     other(harness, "decrement", {"profileId": "u-7", "property": "logins", "value": None})
     other(harness, "assign_group", {"groupIds": ["acme"], "profileId": "u-7"})
@@ -123,20 +140,27 @@ def test_identify_increment_and_groups_build_the_profile(harness: Harness) -> No
     harness.flush()
     profile = harness.profile("u-7")
     assert profile is not None
-    assert (profile["first_name"], profile["email"], profile["is_external"]) == \
-        ("Ada", "ada@x.io", True)
+    assert (profile["first_name"], profile["email"], profile["is_external"]) == (
+        "Ada",
+        "ada@x.io",
+        True,
+    )
     assert profile["properties"]["logins"] == "4"
     assert profile["properties"]["address.city"] == "Oslo"
     assert profile["properties"]["country"] == "GB"
     assert profile["groups"] == ["acme"]
-    groups = harness.store.query("SELECT name FROM openpanel.groups WHERE project_id = "
-                                 "{p:String}", {"p": harness.project_id})
+    groups = harness.store.query(
+        "SELECT name FROM openpanel.groups WHERE project_id = {p:String}", {"p": harness.project_id}
+    )
     assert groups == [{"name": "Acme"}]
 
 
 def test_identify_inside_a_track_sets_the_event_profile(harness: Harness) -> None:
-    track(harness, "screen_view", {"__path": "/home", "__identify": {
-        "profileId": "u-9", "firstName": "Grace"}})
+    track(
+        harness,
+        "screen_view",
+        {"__path": "/home", "__identify": {"profileId": "u-9", "firstName": "Grace"}},
+    )
     harness.flush()
     [event] = harness.events("screen_view")
     assert event["profile_id"] == "u-9" and event["path"] == "/home"
@@ -152,8 +176,9 @@ def test_a_batch_replayed_after_a_crash_is_stored_once(harness: Harness) -> None
     rows = harness.pipeline.build(batch)
     token = batch.token(spool.epoch)
     store.insert("events", rows.events, token)  # then the process "dies" before completing
-    restarted = Pipeline(store, spool, harness.pipeline.enricher, harness.pipeline.hub,
-                         timeout_ms=TIMEOUT_MS)
+    restarted = Pipeline(
+        store, spool, harness.pipeline.enricher, harness.pipeline.hub, timeout_ms=TIMEOUT_MS
+    )
     assert restarted.run_once() == 20
     assert spool.backlog() == 0
     events = harness.events("screen_view")
@@ -164,8 +189,12 @@ def test_a_batch_replayed_after_a_crash_is_stored_once(harness: Harness) -> None
 
 def test_a_record_that_cannot_be_processed_is_set_aside(harness: Harness) -> None:
     view(harness, "https://shop.example/ok")
-    broken = Accepted(kind="increment", project_id=harness.project_id, received_ms=now_ms(),
-                      payload={"profileId": "x"})  # no property: processing fails
+    broken = Accepted(
+        kind="increment",
+        project_id=harness.project_id,
+        received_ms=now_ms(),
+        payload={"profileId": "x"},
+    )  # no property: processing fails
     harness.spool.append_sync(encode(broken))
     view(harness, "https://shop.example/after")
     harness.flush()

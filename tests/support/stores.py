@@ -22,8 +22,10 @@ from jobs.records import Accepted, encode
 from jobs.spool import Spool
 
 _counter = itertools.count(1)
-CHROME_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-             "Chrome/131.0.0.0 Safari/537.36")
+CHROME_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
 TIMEOUT_MS = 30 * 60_000
 
 
@@ -61,23 +63,33 @@ class Harness:
     def events(self, *names: str) -> list[dict]:
         rows = self.store.query(
             "SELECT * FROM openpanel.events WHERE project_id = {p:String} "
-            "ORDER BY created_at, name", {"p": self.project_id})
+            "ORDER BY created_at, name",
+            {"p": self.project_id},
+        )
         return [r for r in rows if not names or r["name"] in names]
 
     def sessions(self) -> list[dict]:
         return self.store.query(
             "SELECT * FROM openpanel.sessions FINAL WHERE project_id = {p:String} "
-            "ORDER BY created_at", {"p": self.project_id})
+            "ORDER BY created_at",
+            {"p": self.project_id},
+        )
 
     def profile(self, profile_id: str) -> dict | None:
         rows = self.store.query(
             "SELECT * FROM openpanel.profiles FINAL WHERE project_id = {p:String} "
-            "AND id = {id:String}", {"p": self.project_id, "id": profile_id})
+            "AND id = {id:String}",
+            {"p": self.project_id, "id": profile_id},
+        )
         return rows[0] if rows else None
 
 
-def make_harness(store: EventStore, tmp: Path, geo: Path | None,
-                 salts: tuple[str, str] = ("salt-now", "salt-before")) -> Iterator[Harness]:
+def make_harness(
+    store: EventStore,
+    tmp: Path,
+    geo: Path | None,
+    salts: tuple[str, str] = ("salt-now", "salt-before"),
+) -> Iterator[Harness]:
     spool = Spool(tmp / "spool.db", commit_window_ms=1, fsync=False)
     spool.start()
     enricher = Enricher(GeoReader(geo), UserAgentParser(), ReferrerParser())
