@@ -8,16 +8,19 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
 
+from appliance.errors import ConfigError
 from appliance.settings import Settings
 from embedded_db.meta import MetaStore
-from embedded_db.store import EventStore, StoreLimits
+from embedded_db.store import EventStore, StoreLimits, data_dir_in_use
 from jobs.accept import Acceptor
 from jobs.enrich.bots import BotDetector
-from jobs.enrich.geo import GeoReader
+from jobs.enrich.geo import GeoDatabaseError, GeoReader
 from jobs.enrich.ip import DEFAULT_IP_HEADERS
 from jobs.enrich.referrer import ReferrerParser
 from jobs.enrich.useragent import UserAgentParser
@@ -106,6 +109,8 @@ def build_components(settings: Settings, *, start_workers: bool = True) -> Compo
         event_filter=_event_filter(meta),
     )
     salts = SaltCache(meta)
+    if datetime.now(UTC) - meta.salt_created_at() > timedelta(days=1):
+        salts.rotate()  # the appliance was off at midnight: start today's salt now
     index = LiveIndex(timeout_ms)
     pipeline.restore_index(index)
     acceptor = Acceptor(spool, IdentityResolver(index, salts.get), UserAgentParser())
@@ -130,6 +135,14 @@ def build_components(settings: Settings, *, start_workers: bool = True) -> Compo
     return comps
 
 
+def _geo_reader(path: Path | None) -> GeoReader:
+    """The GeoIP reader; a configured but unreadable database stops start-up clearly."""
+    try:
+        return GeoReader(path)
+    except GeoDatabaseError as exc:
+        raise ConfigError(f"geoip_db: {exc}") from None
+
+
 def _event_filter(meta: MetaStore) -> Any:
     """Project `{type: "event", name}` exclusion rules, re-read every few seconds."""
     cache: dict[str, tuple[float, set[str]]] = {}
@@ -149,8 +162,21 @@ def _event_filter(meta: MetaStore) -> Any:
     return drop
 
 
+def preflight(settings: Settings) -> None:
+    """Fail fast, with a message instead of a traceback, on what would break start-up."""
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"data_dir {settings.data_dir} cannot be created: {exc}") from None
+    if data_dir_in_use(settings.events_dir):
+        raise ConfigError(f"the data directory {settings.data_dir} is in use by another "
+                          "process (is the appliance already running?)")
+    _geo_reader(settings.resolved_geoip_db()).close()
+
+
 def create_app(settings: Settings) -> Litestar:
     """The appliance as an ASGI app; the lifespan owns every resource."""
+    preflight(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

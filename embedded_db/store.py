@@ -106,7 +106,7 @@ class EventStore:
                 self._readers.put(reader)
         except Exception as exc:
             self.close()
-            if "lock" in str(exc).lower() or _locked_by_another_process(self.path):
+            if "lock" in str(exc).lower() or data_dir_in_use(self.path):
                 raise StoreError(
                     f"the event store at {self.path} is in use by another process "
                     "(is the appliance already running?)"
@@ -235,9 +235,9 @@ class EventStore:
             raise StoreError(_first_line(str(exc))) from exc
 
 
-def _locked_by_another_process(path: Path) -> bool:
-    """Whether chDB's `status` lock file in `path` is held (checked only after a failed open;
-    chDB prints the real reason to stderr and raises a generic error)."""
+def data_dir_in_use(path: Path) -> bool:
+    """Whether chDB's `status` lock file in `path` is held by another process (chDB itself
+    prints the reason to stderr and raises a generic error). Call it before opening."""
     import fcntl
 
     status = path / "status"

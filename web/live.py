@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, get
+from litestar.params import FromPath
 from litestar.response import ServerSentEvent
 
 from embedded_db.exports import camel_event
@@ -19,7 +20,9 @@ HEARTBEAT_SECONDS = 15
 
 
 @get("/live/events/{project_id:str}", summary="Server-Sent Events of a project's live events")
-async def live_events(request: Request[Any, Any, Any], project_id: str) -> ServerSentEvent:
+async def live_events(
+    request: Request[Any, Any, Any], project_id: FromPath[str]
+) -> ServerSentEvent:
     caller = await read_caller(request, project_id)
     hub: Hub = request.app.state.hub
     sub = hub.subscribe(caller.project.id)
