@@ -169,8 +169,10 @@ def preflight(settings: Settings) -> None:
     except OSError as exc:
         raise ConfigError(f"data_dir {settings.data_dir} cannot be created: {exc}") from None
     if data_dir_in_use(settings.events_dir):
-        raise ConfigError(f"the data directory {settings.data_dir} is in use by another "
-                          "process (is the appliance already running?)")
+        raise ConfigError(
+            f"the data directory {settings.data_dir} is in use by another "
+            "process (is the appliance already running?)"
+        )
     _geo_reader(settings.resolved_geoip_db()).close()
 
 

@@ -3,7 +3,10 @@ directory, and must never be forked after import), plus the `serve --get` smoke 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+from collections.abc import Iterator
 
 import uvicorn
 
@@ -40,9 +43,25 @@ def run_server(settings: Settings) -> None:
         log_config=None,
         server_header=False,
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
     print(banner(settings), flush=True)  # noqa: T201 - the one line a user needs to see
     server.run()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM/SIGINT after a graceful shutdown, so the process would die by
+    the signal; after draining everything we exit 0 instead (clean for Docker and systemd)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {
+            sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def request_once(settings: Settings, path: str) -> tuple[int, str]:
