@@ -5,17 +5,35 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, make_server
 
+CORS = ("http://127.0.0.1:*", "https://example.com")  # as the `live_server` fixture
 DESKTOP_CHROME_UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/156.0.0.0 Safari/537.36"
 )
+
+
+@contextmanager
+def running_server(
+    tmp: Path, geoip_db: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """A real appliance with one project (the same CORS list as `live_server`), for fixtures
+    wider than one test: one SDK run then feeds several focused tests."""
+    server = make_server(tmp, {"OPENPANEL_GEOIP_DB": str(geoip_db), **(extra_env or {})})
+    server.create_project("Compat site", cors=CORS)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def run_node(
