@@ -301,14 +301,10 @@ async def _legacy_profile_call(
             not isinstance(payload.value, int | float) or isinstance(payload.value, bool)
         ):
             return text_response("Not number", 400)
+        if kind != "identify":
+            payload = schema.convert(msgspec.structs.asdict(payload), schema.IncrementPayload, "")
     except ValidationError as exc:
         return bad_request(exc)
-    if kind != "identify":
-        payload = schema.IncrementPayload(
-            profileId=payload.profileId,
-            property=payload.property,
-            value=int(payload.value) if payload.value else None,
-        )
     headers = request.headers
     ip = ingest.client_ip(headers)
     profile_id = _profile_id(payload.profileId)

@@ -16,7 +16,8 @@ from embedded_db.errors import ValidationError
 
 ShortStr = Annotated[str, Meta(max_length=256)]
 Name = Annotated[str, Meta(min_length=1, max_length=256)]
-Id = Annotated[str, Meta(min_length=1, max_length=256)] | int
+SafeInt = Annotated[int, Meta(ge=-(2**53), le=2**53)]  # what a JavaScript number can hold
+Id = Annotated[str, Meta(min_length=1, max_length=256)] | SafeInt
 GroupIds = Annotated[list[Annotated[str, Meta(min_length=1, max_length=256)]], Meta(max_length=100)]
 
 MAX_PROPERTY_KEYS = 1000
@@ -101,7 +102,7 @@ class LegacyProfile(IdentifyPayload):
 class LegacyIncrement(Struct):
     profileId: Id
     property: Annotated[str, Meta(min_length=1, max_length=MAX_KEY_LENGTH)]
-    value: Any = None
+    value: Any = None  # checked by hand: upstream answers a non-number with 400 "Not number"
 
 
 PAYLOADS: dict[str, type[Struct]] = {
@@ -124,6 +125,18 @@ def decode(data: bytes, type_: type[Any], prefix: str) -> Any:
         raise _named(str(exc), prefix) from None
     except msgspec.DecodeError as exc:
         raise ValidationError(prefix or "body", f"invalid JSON ({exc})") from None
+    except UnicodeDecodeError:
+        raise ValidationError(prefix or "body", "invalid UTF-8 in a string") from None
+    except RecursionError:
+        raise ValidationError(prefix or "body", "JSON nested too deeply") from None
+
+
+def convert(data: Any, type_: type[Any], prefix: str) -> Any:
+    """Validate already-decoded data into `type_`; failures name the field."""
+    try:
+        return msgspec.convert(data, type=type_)
+    except msgspec.ValidationError as exc:
+        raise _named(str(exc), prefix) from None
 
 
 def _named(message: str, prefix: str) -> ValidationError:
@@ -153,6 +166,8 @@ def check_properties(value: Any, field: str) -> None:
                 stack.append((sub, f"{path}.{i}", depth + 1))
         elif isinstance(item, str) and len(item) > MAX_VALUE_LENGTH:
             raise ValidationError(path, f"longer than {MAX_VALUE_LENGTH} characters")
+        elif isinstance(item, int) and not -(2**63) <= item < 2**63:
+            raise ValidationError(path, "number out of range (64-bit integers only)")
         if count > MAX_PROPERTY_KEYS:
             raise ValidationError(field, f"more than {MAX_PROPERTY_KEYS} keys")
 
