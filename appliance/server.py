@@ -6,12 +6,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Iterator
 
 import uvicorn
 
 from appliance.app import create_app
 from appliance.settings import Settings
+from web.fastpath import IngestFastPath
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +30,7 @@ def banner(settings: Settings) -> str:
 
 def run_server(settings: Settings) -> None:
     """Serve until SIGINT/SIGTERM; shutdown drains the spool into chDB."""
-    app = create_app(settings)
+    app = IngestFastPath(create_app(settings), settings.max_body_kb * 1024)
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -43,6 +45,9 @@ def run_server(settings: Settings) -> None:
         log_config=None,
         server_header=False,
     )
+    # The pipeline thread shares the GIL with the event loop; a 1 ms switch interval (default 5)
+    # keeps request latency low while a batch is being built (docs/benchmarks.md).
+    sys.setswitchinterval(0.001)
     server = _Server(config)
     print(banner(settings), flush=True)  # noqa: T201 - the one line a user needs to see
     server.run()

@@ -7,7 +7,6 @@ in the spool (committed) before this returns, so a 200 always means the event is
 from __future__ import annotations
 
 import ipaddress
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,7 +105,6 @@ class Acceptor:
             project_id=ctx.project_id,
             received_ms=received,
             event_ms=at,
-            event_id=str(uuid.uuid4()),
             device_id=ident.device_id,
             session_id=ident.session_id,
             profile_id=ident.profile_id,
@@ -132,7 +130,6 @@ class Acceptor:
             project_id=ctx.project_id,
             received_ms=received,
             event_ms=received,
-            event_id=str(uuid.uuid4()),
             device_id=device,
             session_id=session,
             ip=ctx.ip,
@@ -150,7 +147,6 @@ class Acceptor:
             kind="bot",
             project_id=ctx.project_id,
             received_ms=now_ms(),
-            event_id=str(uuid.uuid4()),
             payload={"name": name, "type": type_, "path": path},
         )
         await self.spool.append(encode(record))

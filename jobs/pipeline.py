@@ -9,9 +9,11 @@ replays the same batch from the same saved state, and chDB drops the repeated in
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -162,7 +164,9 @@ class Pipeline:
         records = []
         for seq, body in batch.records:
             try:
-                records.append((seq, body, decode(body)))
+                rec = decode(body)
+                rec.event_id = rec.event_id or event_uuid(self.spool.epoch, seq)
+                records.append((seq, body, rec))
             except msgspec.DecodeError as exc:
                 out.failed.append((seq, body, f"undecodable record: {exc}"))
         self.profiles.preload(_profile_keys(r for _, _, r in records))
@@ -304,6 +308,12 @@ class Pipeline:
             self.profiles.seen(
                 (event["project_id"], profile), at_ms, event["device_id"], context_properties(event)
             )
+
+
+def event_uuid(epoch: str, seq: int) -> str:
+    """The id of the event spooled at `seq`: deterministic, so a replayed batch is identical."""
+    digest = hashlib.blake2b(f"{epoch}:{seq}".encode(), digest_size=16).digest()
+    return str(uuid.UUID(bytes=digest, version=4))
 
 
 def _camel(snake: str) -> str:

@@ -32,7 +32,7 @@ class Accepted(msgspec.Struct, omit_defaults=True, kw_only=True):
     project_id: str = ""
     received_ms: int  # server clock when accepted, epoch ms
     event_ms: int = 0  # event time after the __timestamp rules, epoch ms
-    event_id: str = ""  # uuid chosen at accept so replays are identical
+    event_id: str = ""  # empty at accept; the pipeline derives it from the spool sequence
     device_id: str = ""
     session_id: str = ""
     profile_id: str = ""

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from embedded_db.errors import StoreError
 
@@ -35,6 +36,37 @@ CREATE TABLE IF NOT EXISTS spool_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS dead_letters (seq INTEGER PRIMARY KEY, record BLOB NOT NULL,
                                          error TEXT NOT NULL, failed_at TEXT NOT NULL);
 """
+
+
+# (record, future, loop): asyncio futures carry their loop; thread callers pass None.
+_Pending = tuple[bytes, "asyncio.Future[int] | Future[int]", "asyncio.AbstractEventLoop | None"]
+
+
+def _settle(pending: list[_Pending], seqs: list[int], error: Exception | None) -> None:
+    """Resolve every waiter of a commit, with one loop wake-up per event loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Any, int]]] = {}
+    for i, (_, fut, loop) in enumerate(pending):
+        seq = seqs[i] if seqs else 0
+        if loop is None:
+            if error is None:
+                fut.set_result(seq)
+            else:
+                fut.set_exception(error)
+        else:
+            by_loop.setdefault(loop, []).append((fut, seq))
+    for loop, items in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody is waiting
+            loop.call_soon_threadsafe(_resolve, items, error)
+
+
+def _resolve(items: list[tuple[Any, int]], error: Exception | None) -> None:
+    for fut, seq in items:
+        if fut.done():
+            continue
+        if error is None:
+            fut.set_result(seq)
+        else:
+            fut.set_exception(error)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +89,7 @@ class Spool:
         self.path = Path(path)
         self.commit_window = commit_window_ms / 1000
         self._fsync = fsync
-        self._queue: queue.Queue[tuple[bytes, Future[int]] | None] = queue.Queue()
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._write = self._connect()
         self._read_lock = threading.Lock()
         self._read = self._connect()
@@ -106,21 +138,22 @@ class Spool:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def submit(self, record: bytes) -> Future[int]:
-        """Queue a record for the next group commit; the future yields its sequence number."""
-        fut: Future[int] = Future()
-        if not self.alive:
-            fut.set_exception(StoreError("the spool is not running"))
-            return fut
-        self._queue.put((record, fut))
-        return fut
-
     async def append(self, record: bytes) -> int:
-        """Append and wait until the record is durable."""
-        return await asyncio.wrap_future(self.submit(record))
+        """Append and wait until the record is durable; returns its sequence number."""
+        if not self.alive:
+            raise StoreError("the spool is not running")
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[int] = loop.create_future()
+        self._queue.put((record, fut, loop))
+        return await fut
 
     def append_sync(self, record: bytes, timeout: float = 30) -> int:
-        return self.submit(record).result(timeout)
+        """`append` for threads without an event loop (periodic tasks, tests)."""
+        if not self.alive:
+            raise StoreError("the spool is not running")
+        fut: Future[int] = Future()
+        self._queue.put((record, fut, None))
+        return fut.result(timeout)
 
     def _commit_loop(self) -> None:
         while True:
@@ -148,26 +181,22 @@ class Spool:
             if stop:
                 return
 
-    def _commit(self, pending: list[tuple[bytes, Future[int]]]) -> None:
+    def _commit(self, pending: list[_Pending]) -> None:
         try:
             conn = self._write
             conn.execute("BEGIN IMMEDIATE")
-            seqs = [
-                conn.execute("INSERT INTO spool (record) VALUES (?)", [rec]).lastrowid
-                for rec, _ in pending
-            ]
+            insert = "INSERT INTO spool (record) VALUES (?)"
+            seqs = [int(conn.execute(insert, [rec]).lastrowid or 0) for rec, _, _ in pending]
             conn.execute("COMMIT")
         except Exception as exc:  # disk full, I/O error: every caller gets a clear failure
             self.last_error = str(exc)
             log.exception("spool commit failed")
             with contextlib.suppress(sqlite3.Error):
                 self._write.execute("ROLLBACK")
-            for _, fut in pending:
-                fut.set_exception(StoreError(f"could not persist the event: {exc}"))
+            _settle(pending, [], StoreError(f"could not persist the event: {exc}"))
             return
         self.last_error = ""
-        for (_, fut), seq in zip(pending, seqs, strict=True):
-            fut.set_result(int(seq or 0))
+        _settle(pending, seqs, None)
         self.appended.set()
 
     # -- reading (the pipeline) ----------------------------------------------------------------

@@ -7,6 +7,7 @@ outcome for 5 minutes per (client, secret digest).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import time
@@ -38,6 +39,7 @@ class Caller:
     secret_auth: bool
 
 
+@functools.lru_cache(maxsize=4096)
 def origin_allowed(origin: str, cors: tuple[str, ...]) -> bool:
     """Match a request Origin against a project's CORS list (www/scheme/slash-insensitive,
     `*` wildcards, a bare `*` accepts any origin)."""

@@ -7,12 +7,13 @@ the request to `jobs.accept`. Replies follow the SDK contract (openpanel-compat.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.datastructures import Headers
 
 from embedded_db.errors import ValidationError
 from jobs.accept import Acceptor, Context, Ids
@@ -23,9 +24,9 @@ from jobs.hub import Hub
 from web import ingest_schema as schema
 from web.auth import Authenticator, AuthError, Caller
 from web.dedup import DuplicateWindow
-from web.responses import bad_request, json_response, text_response
+from web.responses import Reply, bad_request, json_response, text_response
 
-_json = msgspec.json.Encoder()
+_SERVER_KEYS = frozenset({"__bot", "__bot_reasons"})  # server-controlled; client values dropped
 
 
 @dataclass
@@ -39,10 +40,10 @@ class Ingest:
     dedup: DuplicateWindow
     ip_headers: tuple[str, ...] = DEFAULT_IP_HEADERS
 
-    def client_ip(self, headers: Headers) -> str:
+    def client_ip(self, headers: Mapping[str, str]) -> str:
         return resolve_client_ip(headers, self.ip_headers)
 
-    def context(self, caller: Caller, headers: Headers, ip: str) -> Context:
+    def context(self, caller: Caller, headers: Mapping[str, str], ip: str) -> Context:
         return Context(
             project_id=caller.project.id,
             ip=ip,
@@ -66,7 +67,7 @@ class Ingest:
 
     async def authenticate(
         self,
-        headers: Headers,
+        headers: Mapping[str, str],
         body_client_id: str | None,
         body_secret: str | None,
         ip: str,
@@ -84,9 +85,8 @@ class Ingest:
             has_revenue=has_revenue,
         )
 
-    async def track(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        body = await request.body()
-        headers = request.headers
+    async def track(self, headers: Mapping[str, str], body: bytes) -> Reply:
+        """Handle one `POST /track` body; framework-free so the ASGI fast path can call it."""
         client_hint = _first(headers, "openpanel-client-id", "mixan-client-id")
         try:
             envelope = schema.decode(body, schema.Envelope, "")
@@ -96,9 +96,8 @@ class Ingest:
             payload = schema.decode(envelope.payload, schema.PAYLOADS[kind], "payload")
             _validate(kind, payload)
         except ValidationError as exc:
-            project = self._project_hint(client_hint)
-            self.reject(project, 400, str(exc), body)
-            return bad_request(exc)
+            self.reject(self._project_hint(client_hint), 400, str(exc), body)
+            return Reply.bad_request(exc)
         props = getattr(payload, "properties", None) or {}
         ip = self.client_ip(headers)
         profile_id = _profile_id(getattr(payload, "profileId", None))
@@ -113,7 +112,7 @@ class Ingest:
             )
         except AuthError as exc:
             self.reject(self._project_hint(client_hint or envelope.clientId), 401, str(exc), body)
-            return text_response(str(exc), 401)
+            return Reply.text(str(exc), 401)
         ctx = self.context(caller, headers, ip)
         if not caller.secret_auth:
             hit = self.bots.match(ctx.ua)
@@ -123,7 +122,7 @@ class Ingest:
                     ctx, hit.name, hit.type, path if isinstance(path, str) else ""
                 )
                 self.reject(ctx.project_id, 202, f"bot user agent ({hit.name})", body)
-                return json_response({"bot": {"name": hit.name, "type": hit.type}}, 202)
+                return Reply.json({"bot": {"name": hit.name, "type": hit.type}}, 202)
         origin = headers.get("origin", "")
         key = None
         if ip and origin and client_hint and kind != "replay":
@@ -131,7 +130,7 @@ class Ingest:
             first = self.dedup.claim(key)
             if first is not None:
                 ids = await first
-                return json_response({**ids.as_json(), "duplicate": True})
+                return Reply.json({**ids.as_json(), "duplicate": True})
         try:
             ids = await self._accept(kind, ctx, payload, profile_id)
         except BaseException as exc:
@@ -140,17 +139,19 @@ class Ingest:
             raise
         if key is not None:
             self.dedup.settle(key, ids)
-        return json_response(ids.as_json())
+        return Reply.json(ids.as_json())
 
     async def _accept(self, kind: str, ctx: Context, payload: Any, profile_id: str) -> Ids:
-        data = msgspec.to_builtins(payload)
         if kind == "track":
-            data["properties"] = {
-                k: v
-                for k, v in (data.get("properties") or {}).items()
-                if k not in ("__bot", "__bot_reasons")
+            props = payload.properties or {}
+            data: dict[str, Any] = {
+                "name": payload.name,
+                "properties": {k: v for k, v in props.items() if k not in _SERVER_KEYS},
             }
+            if payload.groups:
+                data["groups"] = payload.groups
             return await self.acceptor.track(ctx, data, profile_id)
+        data = msgspec.to_builtins(payload)
         if kind == "replay":
             data["started_ms"] = _iso_ms(payload.started_at, "payload.started_at")
             data["ended_ms"] = _iso_ms(payload.ended_at, "payload.ended_at")
@@ -166,7 +167,7 @@ class Ingest:
         return (client.project_id or "") if client else ""
 
 
-def _first(headers: Headers, *names: str) -> str:
+def _first(headers: Mapping[str, str], *names: str) -> str:
     for name in names:
         value = headers.get(name)
         if value:
@@ -187,13 +188,16 @@ def _iso_ms(value: str, field: str) -> int:
     return parsed
 
 
+_blocked_name = functools.lru_cache(maxsize=4096)(blocked_event_name_reason)
+
+
 def _validate(kind: str, payload: Any) -> None:
     """Semantic checks beyond the struct types (names, revenue, bounded properties)."""
     if kind == "track":
         name = payload.name
         if name in RESERVED_EVENT_NAMES:
             raise ValidationError("payload.name", f"{name} is a reserved event name")
-        reason = blocked_event_name_reason(name)
+        reason = _blocked_name(name)
         if reason:
             raise ValidationError("payload.name", reason)
         props = payload.properties or {}
@@ -210,6 +214,9 @@ def _validate(kind: str, payload: Any) -> None:
             )
     elif kind == "identify":
         schema.check_identify(payload, "payload")
+    elif kind == "replay":
+        _iso_ms(payload.started_at, "payload.started_at")
+        _iso_ms(payload.ended_at, "payload.ended_at")
     elif kind == "group" and payload.properties is not None:
         schema.check_properties(payload.properties, "payload.properties")
 
@@ -217,8 +224,11 @@ def _validate(kind: str, payload: Any) -> None:
 # -- route handlers ----------------------------------------------------------------------------
 @post("/track", status_code=200, summary="Ingest one SDK call (track, identify, …)")
 async def track(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Served by the ASGI fast path in production (web/fastpath.py); this route keeps the
+    endpoint in the OpenAPI schema and in-process test clients."""
     ingest: Ingest = request.app.state.ingest
-    return await ingest.track(request)
+    reply = await ingest.track(request.headers, await request.body())
+    return reply.response()
 
 
 @get("/track/device-id", summary="The visitor's device and session ids")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -11,6 +12,35 @@ from litestar import Response
 from embedded_db.errors import ValidationError
 
 _json = msgspec.json.Encoder()
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A framework-free response (status, media type, body) from the ingest core."""
+
+    status: int
+    media_type: str
+    body: bytes
+
+    @classmethod
+    def json(cls, data: Any, status: int = 200) -> Reply:
+        return cls(status, "application/json", _json.encode(data))
+
+    @classmethod
+    def text(cls, text: str, status: int) -> Reply:
+        return cls(status, "text/plain; charset=utf-8", text.encode())
+
+    @classmethod
+    def error(cls, status: int, message: str, **extra: Any) -> Reply:
+        body = {"status": status, "error": HTTPStatus(status).phrase, "message": message, **extra}
+        return cls.json(body, status)
+
+    @classmethod
+    def bad_request(cls, exc: ValidationError) -> Reply:
+        return cls.error(400, str(exc), field=exc.field)
+
+    def response(self) -> Response[bytes]:
+        return Response(self.body, status_code=self.status, media_type=self.media_type)
 
 
 def json_response(
