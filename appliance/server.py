@@ -42,6 +42,7 @@ def run_server(settings: Settings) -> None:
         loop="auto",
         http="auto",
         timeout_graceful_shutdown=10,
+        proxy_headers=False,  # client IPs come from the ingest header order (jobs/enrich/ip.py)
         log_config=None,
         server_header=False,
     )

@@ -170,7 +170,7 @@ class EventStore:
         """Insert a batch as JSONEachRow; a repeated `token` is dropped by chDB (exactly once)."""
         if not rows:
             return 0
-        body = b"\n".join(_encoder.encode(row) for row in rows)
+        body = _encoder.encode(rows)  # JSONEachRow also reads one JSON array of rows
         sql = insert_statement(table_name, token) + body.decode("utf-8")
         with self._writer_lock:
             self._run(self._writer, sql, None, "CSV")

@@ -13,7 +13,6 @@ import hashlib
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -312,8 +311,9 @@ class Pipeline:
 
 def event_uuid(epoch: str, seq: int) -> str:
     """The id of the event spooled at `seq`: deterministic, so a replayed batch is identical."""
-    digest = hashlib.blake2b(f"{epoch}:{seq}".encode(), digest_size=16).digest()
-    return str(uuid.UUID(bytes=digest, version=4))
+    h = hashlib.blake2b(f"{epoch}:{seq}".encode(), digest_size=16).hexdigest()
+    variant = "89ab"[int(h[16], 16) & 3]  # RFC 4122 variant bits, version 4
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:32]}"
 
 
 def _camel(snake: str) -> str:

@@ -185,8 +185,11 @@ class Spool:
         try:
             conn = self._write
             conn.execute("BEGIN IMMEDIATE")
-            insert = "INSERT INTO spool (record) VALUES (?)"
-            seqs = [int(conn.execute(insert, [rec]).lastrowid or 0) for rec, _, _ in pending]
+            conn.executemany("INSERT INTO spool (record) VALUES (?)",
+                             [(rec,) for rec, _, _ in pending])
+            # One writer connection inside one transaction: the sequence numbers are contiguous.
+            last = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
+            seqs = list(range(last - len(pending) + 1, last + 1))
             conn.execute("COMMIT")
         except Exception as exc:  # disk full, I/O error: every caller gets a clear failure
             self.last_error = str(exc)

@@ -10,10 +10,22 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+_SECONDS: dict[int, str] = {}
+
+
 def ch_time(ms: int) -> str:
-    """Epoch ms → 'YYYY-MM-DD HH:MM:SS.mmm' (UTC), ClickHouse's DateTime64(3) text."""
-    dt = datetime.fromtimestamp(ms / 1000, UTC)
-    return dt.strftime("%Y-%m-%d %H:%M:%S.") + f"{ms % 1000:03d}"
+    """Epoch ms → 'YYYY-MM-DD HH:MM:SS.mmm' (UTC), ClickHouse's DateTime64(3) text.
+
+    Called several times per stored event; the formatted second is memoised because a batch's
+    events share a handful of seconds."""
+    second, milli = divmod(ms, 1000)
+    prefix = _SECONDS.get(second)
+    if prefix is None:
+        if len(_SECONDS) > 4096:
+            _SECONDS.clear()
+        prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%d %H:%M:%S.")
+        _SECONDS[second] = prefix
+    return f"{prefix}{milli:03d}"
 
 
 def parse_iso_ms(value: str) -> int | None:
