@@ -185,8 +185,9 @@ class Spool:
         try:
             conn = self._write
             conn.execute("BEGIN IMMEDIATE")
-            conn.executemany("INSERT INTO spool (record) VALUES (?)",
-                             [(rec,) for rec, _, _ in pending])
+            conn.executemany(
+                "INSERT INTO spool (record) VALUES (?)", [(rec,) for rec, _, _ in pending]
+            )
             # One writer connection inside one transaction: the sequence numbers are contiguous.
             last = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
             seqs = list(range(last - len(pending) + 1, last + 1))

@@ -130,10 +130,18 @@ def _brand_domain(host: str) -> tuple[str, str] | None:
     return _BRANDS[found.group(1)] if found else None
 
 
+# scheme://host followed by the end, a path, a query or a fragment: the everyday URL, whose
+# hostname needs no full parse (userinfo, ports and IPv6 literals take the urlsplit route).
+_PLAIN_HOST = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([A-Za-z0-9.-]+)(?=[/?#]|$)")
+
+
 def _hostname(value: str) -> str:
     """Lowercase hostname of a URL ("" when there is none or the URL is malformed)."""
     if "://" not in value:
         return ""
+    plain = _PLAIN_HOST.match(value)
+    if plain is not None:
+        return plain.group(1).lower()
     try:
         return urlsplit(value).hostname or ""
     except ValueError:

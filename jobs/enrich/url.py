@@ -34,10 +34,26 @@ class UrlParts:
     query: dict[str, str] = field(default_factory=dict)
 
 
+# The shape of nearly every real page URL: lowercase http(s) scheme, plain ASCII host, a path
+# of characters a browser leaves as they are, no dot segments. Such URLs skip urlsplit, IDNA
+# and re-quoting (the pipeline splits one URL per event); the result is the same.
+_PLAIN_URL = re.compile(
+    r"(https?)://([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)(?::([0-9]{1,5}))?"
+    r"(/[A-Za-z0-9!$%&'()*+,\-./:;=@_~]*)?(?:\?([^#\s]*))?(?:#(.*))?"
+)
+
+
 def split_url(value: str) -> UrlParts:
     """Split a page URL, absolute path or route name into its parts; never raises."""
     if not value:
         return UrlParts(origin="", path="", hash="", query={})
+    plain = _PLAIN_URL.fullmatch(value)
+    if (
+        plain is not None
+        and "/." not in (plain.group(4) or "")
+        and int(plain.group(3) or 0) <= 65535
+    ):
+        return _split_plain(plain)
     try:
         if _HTTP_URL.match(value):
             return _split_absolute(value)
@@ -60,6 +76,19 @@ def _split_absolute(value: str) -> UrlParts:
         path=_pathname(parts.path),
         hash=_hash(parts.fragment),
         query=_first_values(parts.query),
+    )
+
+
+def _split_plain(match: re.Match[str]) -> UrlParts:
+    scheme, host, port, path, query, fragment = match.groups()
+    origin = f"{scheme}://{host.lower()}"
+    if port is not None and int(port) != _DEFAULT_PORTS[scheme]:
+        origin += f":{int(port)}"
+    return UrlParts(
+        origin=origin,
+        path=path or "/",
+        hash=_hash(fragment or ""),
+        query=_first_values(query or ""),
     )
 
 

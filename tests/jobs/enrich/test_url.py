@@ -118,3 +118,52 @@ def test_never_raises_on_url_like_text(prefix: str, rest: str) -> None:
     parts = split_url(prefix + rest)
     assert parts.origin == "" or parts.origin.startswith(("http://", "https://"))
     assert parts.hash == "" or parts.hash.startswith("#")
+
+
+PLAIN_SHAPES = [
+    "https://example.com",
+    "https://example.com/",
+    "http://Shop.Example.com:8080/a/b?x=1&x=2&y=#top",
+    "https://example.com:443/p?utm_source=news%20letter&q=a+b",
+    "https://example.com/%7Euser/it's(1)!*;,=@:~$&",
+    "https://a-b.example.co.uk/path/with/many/segments?empty",
+    "https://example.com/a?b=c#frag/with?chars",
+    "http://localhost:3000/dashboard",
+    "https://example.com/./x",
+    "https://example.com/a/../b",
+    "https://example.com:99999/",
+    "https://example.com:0080/x",
+]
+
+
+@pytest.mark.parametrize("value", PLAIN_SHAPES)
+def test_the_fast_path_agrees_with_the_full_parser(value: str) -> None:
+    from jobs.enrich.url import _split_absolute
+
+    try:
+        expected = _split_absolute(value)
+    except ValueError:
+        expected = UrlParts(origin="", path=value, hash="", query={})
+    assert split_url(value) == expected
+
+
+@given(
+    host=st.from_regex(r"[a-zA-Z0-9-]{1,10}(\.[a-z0-9-]{1,8}){0,3}", fullmatch=True),
+    port=st.none() | st.integers(0, 70000),
+    path=st.from_regex(r"(/[A-Za-z0-9!$%&'()*+,\-.:;=@_~]{0,8}){0,4}", fullmatch=True),
+    query=st.none() | st.from_regex(r"[a-z0-9=&%+.]{0,20}", fullmatch=True),
+    fragment=st.none() | st.from_regex(r"[a-z0-9/?#=]{0,10}", fullmatch=True),
+)
+def test_the_fast_path_agrees_on_generated_urls(
+    host: str, port: int | None, path: str, query: str | None, fragment: str | None
+) -> None:
+    from jobs.enrich.url import _split_absolute
+
+    value = f"https://{host}{'' if port is None else f':{port}'}{path}"
+    value += "" if query is None else f"?{query}"
+    value += "" if fragment is None else f"#{fragment}"
+    try:
+        expected = _split_absolute(value)
+    except (ValueError, UnicodeError):
+        expected = UrlParts(origin="", path=value, hash="", query={})
+    assert split_url(value) == expected
