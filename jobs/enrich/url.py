@@ -8,6 +8,7 @@ to the verbatim path.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, parse_qsl, quote, urlsplit
@@ -152,10 +153,14 @@ def _hash(fragment: str) -> str:
 
 def _first_values(query: str) -> dict[str, str]:
     """Decode a query string keeping the first value of each key (blank values included)."""
-    if not query:
-        return {}
+    return dict(_query_pairs(query)) if query else {}
+
+
+@functools.lru_cache(maxsize=4096)
+def _query_pairs(query: str) -> tuple[tuple[str, str], ...]:
+    """First value per key, memoised: the same utm query strings come back all day."""
     result: dict[str, str] = {}
     pairs = parse_qsl(query, keep_blank_values=True, errors="replace")
     for key, value in pairs[:_QUERY_FIELDS_LIMIT]:
         result.setdefault(key, value)
-    return result
+    return tuple(result.items())
