@@ -52,14 +52,13 @@ def json_response(
 
 
 def text_response(text: str, status: int) -> Response[bytes]:
-    return Response(text.encode(), status_code=status, media_type="text/plain; charset=utf-8")
+    return Reply.text(text, status).response()
 
 
 def error_response(status: int, message: str, **extra: Any) -> Response[bytes]:
     """`{status, error, message}` with the matching HTTP status."""
-    body = {"status": status, "error": HTTPStatus(status).phrase, "message": message, **extra}
-    return json_response(body, status)
+    return Reply.error(status, message, **extra).response()
 
 
 def bad_request(exc: ValidationError) -> Response[bytes]:
-    return error_response(400, str(exc), field=exc.field)
+    return Reply.bad_request(exc).response()
