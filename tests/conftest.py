@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from embedded_db.store import EventStore
 from tests.support.geo import DEFAULT_TEST_GEO, build_test_mmdb
 from tests.support.server import LiveServer, make_server
 from tests.support.stores import open_store
+
+# CI replays the same examples on every run (a red build is reproducible); locally each run
+# explores new ones.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")

@@ -42,7 +42,12 @@ FUZZ = settings(
     ],
 )
 # The one documented plain-text 400 (openpanel-compat.md §1, deprecated /profile/increment).
-PLAIN_400 = {"/profile/increment": "Not number", "/profile/decrement": "Not number"}
+# Upstream's legacy profile endpoints answer a non-numeric value with this plain text.
+PLAIN_400 = {
+    f"{root}/profile/{op}": "Not number"
+    for root in ("", "/api")
+    for op in ("increment", "decrement")
+}
 
 
 @pytest.fixture(scope="module")
