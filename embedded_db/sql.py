@@ -59,7 +59,7 @@ def array_literal(values: Iterable[str]) -> str:
 def insert_statement(table_name: str, token: str | None) -> str:
     """`INSERT … FORMAT JSONEachRow` header for a batch (rows follow on the next line)."""
     settings = f" SETTINGS insert_deduplication_token='{dedup_token(token)}'" if token else ""
-    return f"INSERT INTO {table(table_name)}{settings} FORMAT JSONEachRow\n"
+    return "".join(("INSERT INTO ", table(table_name), settings, " FORMAT JSONEachRow\n"))
 
 
 def select(columns: str, table_name: str, where: Iterable[str], tail: str = "") -> str:
@@ -68,7 +68,7 @@ def select(columns: str, table_name: str, where: Iterable[str], tail: str = "") 
     Every part is SQL written in this package (column lists, conditions from `filters`, which
     reference values only as `{name:Type}` parameters); request data never reaches the text."""
     clause = " AND ".join(where) or "1"
-    return f"SELECT {columns} FROM {table(table_name)} WHERE {clause} {tail}".strip()
+    return " ".join(("SELECT", columns, "FROM", table(table_name), "WHERE", clause, tail)).strip()
 
 
 def profile_condition(project_param: str, condition: str) -> str:
