@@ -6,6 +6,7 @@ public IP wins, and an empty string means "no IP" (no geo, device id computed wi
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Mapping, Sequence
 
@@ -63,8 +64,11 @@ _NON_PUBLIC_V6 = tuple(
 _FORWARDED_STYLE = frozenset({"forwarded", "x-forwarded"})
 
 
+@functools.lru_cache(maxsize=16384)
 def is_public_ip(value: str) -> bool:
-    """True when ``value`` is a syntactically valid IPv4/IPv6 address outside private ranges."""
+    """True when ``value`` is a syntactically valid IPv4/IPv6 address outside private ranges.
+
+    Memoised: called for every ingest request, and visitors' addresses repeat."""
     try:
         addr = ipaddress.ip_address(value)
     except ValueError:
