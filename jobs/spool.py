@@ -95,6 +95,7 @@ class Spool:
         self._read = self._connect()
         self.epoch = self._epoch()
         self._thread: threading.Thread | None = None
+        self._running = False  # cleared when the committer exits, however it exits
         self.appended = threading.Event()  # set after each commit; the pipeline waits on it
         self.last_error: str = ""
 
@@ -120,7 +121,8 @@ class Spool:
 
     # -- writing -------------------------------------------------------------------------------
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._commit_loop, name="spool-commit", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="spool-commit", daemon=True)
+        self._running = True
         self._thread.start()
 
     def stop(self) -> None:
@@ -136,11 +138,11 @@ class Spool:
 
     @property
     def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._running and self._thread is not None and self._thread.is_alive()
 
     async def append(self, record: bytes) -> int:
         """Append and wait until the record is durable; returns its sequence number."""
-        if not self.alive:
+        if not self._running:  # a flag, not Thread.is_alive(): this runs for every request
             raise StoreError("the spool is not running")
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[int] = loop.create_future()
@@ -154,6 +156,12 @@ class Spool:
         fut: Future[int] = Future()
         self._queue.put((record, fut, None))
         return fut.result(timeout)
+
+    def _run(self) -> None:
+        try:
+            self._commit_loop()
+        finally:
+            self._running = False
 
     def _commit_loop(self) -> None:
         while True:
