@@ -89,11 +89,8 @@ class Ingest:
         """Handle one `POST /track` body; framework-free so the ASGI fast path can call it."""
         client_hint = _first(headers, "openpanel-client-id", "mixan-client-id")
         try:
-            envelope = schema.decode(body, schema.Envelope, "")
-            kind = envelope.type
-            if kind not in schema.PAYLOADS:
-                raise ValidationError("type", "Invalid type")
-            payload = schema.decode(envelope.payload, schema.PAYLOADS[kind], "payload")
+            kind, envelope = schema.decode_envelope(body)
+            payload = envelope.payload
             _validate(kind, payload)
         except ValidationError as exc:
             self.reject(self._project_hint(client_hint), 400, str(exc), body)
