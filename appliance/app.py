@@ -22,7 +22,7 @@ from embedded_db.store import EventStore, StoreLimits, data_dir_in_use
 from jobs.accept import Acceptor
 from jobs.enrich.bots import BotDetector
 from jobs.enrich.geo import GeoDatabaseError, GeoReader
-from jobs.enrich.ip import DEFAULT_IP_HEADERS
+from jobs.enrich.ip import parse_ip_header_order
 from jobs.enrich.referrer import ReferrerParser
 from jobs.enrich.useragent import UserAgentParser
 from jobs.eventrows import Enricher
@@ -207,7 +207,7 @@ def create_app(settings: Settings) -> Litestar:
             bots=BotDetector(),
             hub=comps.hub,
             dedup=DuplicateWindow(settings.dedup_window_ms),
-            ip_headers=settings.ip_header_order or DEFAULT_IP_HEADERS,
+            ip_headers=parse_ip_header_order(settings.ip_headers),
         )
         _settle_heap()
         try:

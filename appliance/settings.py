@@ -173,10 +173,6 @@ class Settings:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         return f"http://{host}:{self.port}"
 
-    @property
-    def ip_header_order(self) -> tuple[str, ...]:
-        return tuple(h.strip().lower() for h in self.ip_headers.split(",") if h.strip())
-
     def resolved_geoip_db(self) -> Path | None:
         """The configured GeoIP database, or the first .mmdb in <data_dir>/geoip."""
         if self.geoip_db is not None:

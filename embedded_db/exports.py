@@ -5,7 +5,7 @@ first, in OpenPanel's camelCase shape, with pagination metadata.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from typing import Any
 
 from embedded_db.errors import ValidationError
@@ -186,7 +186,3 @@ def load_profiles(store: EventStore, project_id: str, ids: set[str]) -> dict[str
         }
         for r in rows
     }
-
-
-def days_ago(days: int) -> datetime:
-    return datetime.now(UTC) - timedelta(days=days)

@@ -13,7 +13,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -185,11 +185,6 @@ class EventStore:
             return []
         return [msgspec.json.decode(line) for line in data.splitlines() if line]
 
-    def query_bytes(self, sql: str, params: Mapping[str, Any] | None, fmt: str) -> bytes:
-        """Run a SELECT and return the raw output in ClickHouse format `fmt` (CSV, Parquet…)."""
-        with self._reader() as sess:
-            return bytes(self._run(sess, sql, params, fmt).bytes())
-
     def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
         rows = self.query(sql, params)
         return next(iter(rows[0].values())) if rows else None
@@ -254,8 +249,3 @@ def data_dir_in_use(path: Path) -> bool:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0][:500] if text.strip() else "chDB error"
-
-
-def rows_by(rows: Iterable[Row], key: str) -> dict[Any, Row]:
-    """Index rows by one column."""
-    return {row[key]: row for row in rows}

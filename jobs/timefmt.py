@@ -42,8 +42,3 @@ def parse_iso_ms(value: str) -> int | None:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return int(dt.timestamp() * 1000)
-
-
-def iso_from_ch(value: str) -> str:
-    """ClickHouse 'YYYY-MM-DD HH:MM:SS.mmm' (UTC) → ISO 8601 with Z."""
-    return value.replace(" ", "T") + "Z" if value else value
