@@ -21,6 +21,7 @@ from jobs.enrich.bots import BotDetector
 from jobs.enrich.ip import DEFAULT_IP_HEADERS, resolve_client_ip
 from jobs.enrich.names import RESERVED_EVENT_NAMES, blocked_event_name_reason
 from jobs.hub import Hub
+from jobs.timefmt import now_ms, parse_iso_ms
 from web import ingest_schema as schema
 from web.auth import Authenticator, AuthError, Caller
 from web.dedup import DuplicateWindow
@@ -129,7 +130,7 @@ class Ingest:
                 ids = await first
                 return Reply.json({**ids.as_json(), "duplicate": True})
         try:
-            ids = await self._accept(kind, ctx, payload, profile_id)
+            ids = await self.accept(kind, ctx, payload, profile_id)
         except BaseException as exc:
             if key is not None:
                 self.dedup.forget(key, exc)
@@ -138,7 +139,8 @@ class Ingest:
             self.dedup.settle(key, ids)
         return Reply.json(ids.as_json())
 
-    async def _accept(self, kind: str, ctx: Context, payload: Any, profile_id: str) -> Ids:
+    async def accept(self, kind: str, ctx: Context, payload: Any, profile_id: str) -> Ids:
+        """Hand a validated, authenticated payload to the acceptor; the ids to answer with."""
         if kind == "track":
             props = payload.properties or {}
             data: dict[str, Any] = {
@@ -177,8 +179,6 @@ def _profile_id(value: Any) -> str:
 
 
 def _iso_ms(value: str, field: str) -> int:
-    from jobs.timefmt import parse_iso_ms
-
     parsed = parse_iso_ms(value)
     if parsed is None:
         raise ValidationError(field, "is not an ISO 8601 date-time")
@@ -239,7 +239,7 @@ async def device_id(request: Request[Any, Any, Any]) -> Response[Any]:
         return text_response(str(exc), 401)
     ctx = ingest.context(caller, headers, ip)
     device, session, which = ingest.acceptor.identity.peek(
-        project_id=ctx.project_id, ua=ctx.ua or "unknown/1.0", ip=ip, at_ms=_now_ms()
+        project_id=ctx.project_id, ua=ctx.ua or "unknown/1.0", ip=ip, at_ms=now_ms()
     )
     message = (
         f"{which} session exists for this device id"
@@ -276,7 +276,7 @@ async def legacy_event(request: Request[Any, Any, Any]) -> Response[Any]:
     except AuthError as exc:
         return text_response(str(exc), 401)
     ctx = ingest.context(caller, headers, ip)
-    await ingest._accept("track", ctx, payload, profile_id)
+    await ingest.accept("track", ctx, payload, profile_id)
     return text_response("ok", 202)
 
 
@@ -319,14 +319,8 @@ async def _legacy_profile_call(
         caller = await ingest.authenticate(headers, None, None, ip, profile_id, False)
     except AuthError as exc:
         return text_response(str(exc), 401)
-    await ingest._accept(kind, ingest.context(caller, headers, ip), payload, profile_id)
+    await ingest.accept(kind, ingest.context(caller, headers, ip), payload, profile_id)
     return text_response(profile_id, 202)
-
-
-def _now_ms() -> int:
-    from jobs.timefmt import now_ms
-
-    return now_ms()
 
 
 INGEST_HANDLERS = [
