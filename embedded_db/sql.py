@@ -62,13 +62,16 @@ def insert_statement(table_name: str, token: str | None) -> str:
     return "".join(("INSERT INTO ", table(table_name), settings, " FORMAT JSONEachRow\n"))
 
 
-def select(columns: str, table_name: str, where: Iterable[str], tail: str = "") -> str:
-    """`SELECT columns FROM table WHERE a AND b … tail`.
+def select(
+    columns: str, table_name: str, where: Iterable[str], tail: str = "", final: bool = False
+) -> str:
+    """`SELECT columns FROM table [FINAL] WHERE a AND b … tail`.
 
     Every part is SQL written in this package (column lists, conditions from `filters`, which
     reference values only as `{name:Type}` parameters); request data never reaches the text."""
     clause = " AND ".join(where) or "1"
-    return " ".join(("SELECT", columns, "FROM", table(table_name), "WHERE", clause, tail)).strip()
+    source = table(table_name) + (" FINAL" if final else "")
+    return " ".join(("SELECT", columns, "FROM", source, "WHERE", clause, tail)).strip()
 
 
 def profile_condition(project_param: str, condition: str) -> str:

@@ -35,11 +35,11 @@ INTERVALS = ("minute", "hour", "day", "week", "month")
 MAX_CUSTOM_DAYS = 3660
 MAX_BUCKETS = 5000
 
-# ClickHouse bucketing function per interval (week starts on Monday: toMonday).
+# ClickHouse bucketing function per interval (a Date for day/week/month; weeks start Monday).
 BUCKET_SQL = {
     "minute": "toStartOfMinute",
     "hour": "toStartOfHour",
-    "day": "toStartOfDay",
+    "day": "toDate",
     "week": "toMonday",
     "month": "toStartOfMonth",
 }
