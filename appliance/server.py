@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import uvicorn
 
@@ -20,9 +21,11 @@ log = logging.getLogger(__name__)
 
 def banner(settings: Settings) -> str:
     url = settings.base_url
+    # The command as the user ran it (e.g. `.venv/bin/openpanel` under `make run`).
+    cli = sys.argv[0] if Path(sys.argv[0]).name == "openpanel" else "openpanel"
     return (
         f"OpenPanel Appliance on {url}  (data: {settings.data_dir})\n"
-        f'  create a project:  openpanel project create "My site" --cors https://example.com '
+        f'  create a project:  {cli} project create "My site" --cors https://example.com '
         f"--data-dir {settings.data_dir}\n"
         f'  then point an SDK at apiUrl: "{url}" (or "{url}/api"); health: {url}/-/health'
     )
