@@ -17,6 +17,7 @@ from embedded_db.errors import AppError, NotFoundError, ValidationError
 from web.auth import AuthError, ForbiddenError
 from web.export import export_events_handler
 from web.ingest import INGEST_HANDLERS
+from web.insights import INSIGHTS_HANDLERS
 from web.internal import INTERNAL_HANDLERS
 from web.live import live_events
 from web.responses import bad_request, error_response, text_response
@@ -24,7 +25,7 @@ from web.security import RateLimited
 
 log = logging.getLogger(__name__)
 
-API_HANDLERS = [*INGEST_HANDLERS, export_events_handler, live_events]
+API_HANDLERS = [*INGEST_HANDLERS, export_events_handler, live_events, *INSIGHTS_HANDLERS]
 WEEK_SECONDS = 7 * 24 * 3600
 
 

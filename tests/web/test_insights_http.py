@@ -1,0 +1,117 @@
+"""`/insights/{projectId}/…` over real HTTP against events sent through `/track`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from tests.support.server import LiveServer
+
+CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+SAFARI = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
+    "like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+
+
+def send_views(server: LiveServer, ip: str, ua: str, *paths: str) -> None:
+    for path in paths:
+        body = {
+            "type": "track",
+            "payload": {
+                "name": "screen_view",
+                "properties": {
+                    "__path": f"https://example.com{path}",
+                    "__referrer": "https://news.ycombinator.com/",
+                },
+            },
+        }
+        r = httpx.post(
+            server.url + "/track",
+            content=json.dumps(body),
+            timeout=30,
+            headers={
+                **server.write.headers(secret=False),
+                "origin": "https://example.com",
+                "user-agent": ua,
+                "x-forwarded-for": ip,
+                "content-type": "application/json",
+            },
+        )
+        assert r.status_code == 200
+
+
+def insights(server: LiveServer, path: str, **params: Any) -> httpx.Response:
+    query = {k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in params.items()}
+    return httpx.get(
+        f"{server.url}/insights/{server.project_id}/{path}",
+        params=query,
+        headers=server.read.headers(),
+        timeout=30,
+    )
+
+
+def test_insights_report_what_was_tracked(live_server: LiveServer) -> None:
+    send_views(live_server, "81.2.69.142", CHROME, "/", "/pricing", "/signup")
+    send_views(live_server, "8.8.8.8", SAFARI, "/pricing")
+    live_server.wait_for(lambda ev: sum(e["name"] == "screen_view" for e in ev) == 4)
+
+    overview = insights(live_server, "overview", range="today").json()
+    metrics = {k: v["value"] for k, v in overview["metrics"].items()}
+    assert (
+        metrics["unique_visitors"],
+        metrics["total_sessions"],
+        metrics["total_screen_views"],
+        metrics["bounce_rate"],
+    ) == (2, 2, 4, 50.0)
+    assert overview["range"]["interval"] == "hour" and len(overview["series"]) == 24
+    assert (
+        insights(live_server, "metrics", range="7d").json()["metrics"]["total_sessions"]["value"]
+        == 2
+    )
+    assert insights(live_server, "live").json() == {"visitors": 2}
+
+    pages = insights(live_server, "pages").json()["data"]
+    assert pages[0] == {
+        "origin": "https://example.com",
+        "path": "/pricing",
+        "sessions": 2,
+        "pageviews": 2,
+    }
+    entries = insights(live_server, "pages/entry_exit", mode="entry").json()["data"]
+    assert {(p["path"], p["sessions"]) for p in entries} == {("/", 1), ("/pricing", 1)}
+    countries = insights(live_server, "country").json()["data"]
+    assert {(c["name"], c["sessions"]) for c in countries} == {("GB", 1), ("US", 1)}
+    cities = insights(live_server, "city", search="lon").json()["data"]
+    assert [(c["name"], c["prefix"]) for c in cities] == [("London", "GB")]
+    referrers = insights(live_server, "referrer_name").json()["data"]
+    assert referrers[0]["name"] == "Hacker News" and referrers[0]["sessions"] == 2
+    filtered = insights(
+        live_server, "browser", filters=[{"name": "path", "operator": "is", "value": ["/signup"]}]
+    ).json()["data"]
+    assert [b["name"] for b in filtered] == ["Chrome"]
+    paged = insights(live_server, "country", limit=1).json()
+    assert len(paged["data"]) == 1 and paged["next"] == 1
+
+
+def test_insights_refuse_bad_queries_clearly(live_server: LiveServer) -> None:
+    assert insights(live_server, "nope").status_code == 400
+    bad_range = insights(live_server, "overview", range="5y")
+    assert bad_range.status_code == 400 and bad_range.json()["field"] == "range"
+    bad_interval = insights(live_server, "overview", range="30d", interval="minute")
+    assert bad_interval.status_code == 400 and bad_interval.json()["field"] == "interval"
+    custom = insights(
+        live_server, "overview", range="custom", startDate="2026-02-01", endDate="2026-01-01"
+    )
+    assert custom.status_code == 400 and custom.json()["field"] == "endDate"
+    writer = httpx.get(
+        f"{live_server.url}/insights/{live_server.project_id}/overview",
+        headers=live_server.write.headers(),
+        timeout=30,
+    )
+    assert writer.status_code == 403
