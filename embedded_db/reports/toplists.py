@@ -161,7 +161,8 @@ def dimension_list(store: EventStore, q: ListQuery, dimension: str) -> dict[str,
             f"toString({dimension}) AS name, {prefix} AS prefix, count() AS sessions, "
             "sum(screen_view_count) AS pageviews, "
             "round(countIf(is_bounce) * 100 / count(), 2) AS bounce_rate, "
-            "round(ifNotFinite(avgIf(duration, duration > 0) / 1000, 0), 2) AS avg_session_duration",
+            "round(ifNotFinite(avgIf(duration, duration > 0) / 1000, 0), 2) "
+            "AS avg_session_duration",
             "sessions",
             where,
             "GROUP BY name, prefix ORDER BY sessions DESC, name "
