@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +110,7 @@ def build_components(settings: Settings, *, start_workers: bool = True) -> Compo
         event_filter=_event_filter(meta),
     )
     salts = SaltCache(meta)
-    if datetime.now(UTC) - meta.salt_created_at() > timedelta(days=1):
-        salts.rotate()  # the appliance was off at midnight: start today's salt now
+    salts.rotate_if_stale(datetime.now(UTC))
     index = LiveIndex(timeout_ms)
     pipeline.restore_index(index)
     acceptor = Acceptor(spool, IdentityResolver(index, salts.get), UserAgentParser())

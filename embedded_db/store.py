@@ -189,13 +189,6 @@ class EventStore:
         rows = self.query(sql, params)
         return next(iter(rows[0].values())) if rows else None
 
-    async def aquery(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
-        """`query` on the reader thread pool, for async handlers."""
-        if self._pool is None:
-            raise StoreError("the event store is closed")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self.query, sql, params)
-
     async def run(self, fn: Any, *args: Any) -> Any:
         """Run a blocking report function `fn(*args)` on the reader thread pool."""
         if self._pool is None:

@@ -90,14 +90,15 @@ class Acceptor:
         identify = props.get("__identify")
         if isinstance(identify, dict) and identify.get("profileId") not in (None, ""):
             profile_id = str(identify["profileId"])
-        server = self.user_agents.parse(ua).is_server and not _has_device_override(props)
+        override = device_override(props)
+        server = self.user_agents.parse(ua).is_server and not override
         ident = self.identity.resolve(
             project_id=ctx.project_id,
             ua=ua,
             ip=ip,
             event_ms=at,
             profile_id=profile_id,
-            device_override=device_override(props),
+            device_override=override,
             sessionless=server or past,
         )
         record = Accepted(
@@ -155,7 +156,3 @@ class Acceptor:
         """Ask the pipeline to end idle visits (a command through the spool, so replays agree)."""
         self.spool.append_sync(encode(Accepted(kind="reap", received_ms=now_ms())))
         self.identity.index.expire(now_ms())
-
-
-def _has_device_override(props: dict[str, Any]) -> bool:
-    return bool(device_override(props))

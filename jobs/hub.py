@@ -51,6 +51,16 @@ class Hub:
         with self._lock:
             return len(self._subs.get(project_id, ()))
 
+    def publish_events(self, events: list[dict[str, Any]]) -> None:
+        """Deliver a stored batch; projects without subscribers cost one set lookup."""
+        with self._lock:
+            watched = {p for p, subs in self._subs.items() if subs}
+        if not watched:
+            return
+        for event in events:
+            if event["project_id"] in watched:
+                self.publish(event["project_id"], {"type": "event", "event": event})
+
     def publish(self, project_id: str, message: dict[str, Any]) -> None:
         """Deliver to every subscriber of the project (callable from any thread)."""
         with self._lock:

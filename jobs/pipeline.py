@@ -153,8 +153,7 @@ class Pipeline:
         self.stored_events += len(rows.events)
         self.last_batch_at = time.time()
         self.last_error = ""
-        for event in rows.events:
-            self.hub.publish(event["project_id"], {"type": "event", "event": event})
+        self.hub.publish_events(rows.events)
         return len(batch.records)
 
     def build(self, batch: Batch) -> BatchRows:

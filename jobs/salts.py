@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime, timedelta
 
 from embedded_db.meta import MetaStore
 
@@ -24,6 +25,13 @@ class SaltCache:
                 self._value = self.meta.salts()
                 self._expires = time.monotonic() + self.ttl
         return self._value
+
+    def rotate_if_stale(self, now: datetime) -> bool:
+        """Rotate when the current salt is over a day old (the appliance was off at midnight)."""
+        if now - self.meta.salt_created_at() > timedelta(days=1):
+            self.rotate()
+            return True
+        return False
 
     def rotate(self) -> tuple[str, str]:
         """Start a new day's salt (keeps the previous one for visits crossing midnight)."""

@@ -94,3 +94,15 @@ def flush(server: LiveServer, marker: str, **params: Any) -> list[dict[str, Any]
     )
     assert sent.status_code == 200, sent.text
     return server.wait_for(lambda events: marker in names(events), timeout=30, **params)
+
+
+# The sample properties both SDK scenarios send ({str, num, bool, nil, arr, nested}), as stored:
+# flattened to dot keys, stringified like JavaScript, nulls dropped.
+FLATTENED_SAMPLE = {
+    "str": "a",
+    "num": "1.5",
+    "bool": "true",
+    "arr.0": "1",
+    "arr.1": "b",
+    "nested.k": "v",
+}

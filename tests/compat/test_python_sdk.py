@@ -21,7 +21,7 @@ import pytest
 import requests
 from openpanel import OpenPanel
 
-from tests.compat.helpers import names, only, running_server
+from tests.compat.helpers import FLATTENED_SAMPLE, names, only, running_server
 from tests.support.server import LiveServer
 
 GLOBALS = {"app_version": "1.2.3", "env": "compat"}
@@ -143,14 +143,7 @@ def test_events_are_exported_as_python_server_events(python_run: PythonRun) -> N
 def test_anonymous_track_with_null_profile_id_is_stored_flattened(python_run: PythonRun) -> None:
     event = python_run.event("py_track")
     assert event["profileId"] == ""
-    assert event["properties"] == {
-        "str": "a",
-        "num": "1.5",
-        "bool": "true",
-        "arr.0": "1",
-        "arr.1": "b",
-        "nested.k": "v",
-    }
+    assert event["properties"] == FLATTENED_SAMPLE
 
 
 def test_global_properties_and_identify_apply_until_clear(python_run: PythonRun) -> None:

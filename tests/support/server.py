@@ -72,24 +72,30 @@ class LiveServer:
         )
         self.read = ApiClient(reader["client_id"], reader["client_secret"])
 
+    def launch(self) -> None:
+        """Spawn `openpanel serve` on this data dir (without waiting for it)."""
+        assert self.log_path is not None and self.proc is None
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "appliance.cli",
+                    "serve",
+                    "--data-dir",
+                    str(self.data_dir),
+                    "--port",
+                    self.url.rsplit(":", 1)[1],
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+            )
+
     def start(self, timeout: float = 60) -> None:
-        assert self.log_path is not None
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "appliance.cli",
-                "serve",
-                "--data-dir",
-                str(self.data_dir),
-                "--port",
-                self.url.rsplit(":", 1)[1],
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=self.env,
-        )
+        """Launch and wait until `/-/health` answers 200."""
+        self.launch()
+        assert self.proc is not None and self.log_path is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

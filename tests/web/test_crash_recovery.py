@@ -13,8 +13,6 @@ import itertools
 import json
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -165,23 +163,7 @@ def _kill_during_replay(server: LiveServer, backlog: int) -> None:
     """Start the server on a spool of `backlog` records and SIGKILL it once the replay has
     stored part of it and has the next batch in flight (if it is too quick to catch, it is
     killed later, with the spool drained)."""
-    assert server.log_path is not None and server.proc is None
-    with server.log_path.open("ab") as log:
-        server.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "appliance.cli",
-                "serve",
-                "--data-dir",
-                str(server.data_dir),
-                "--port",
-                server.url.rsplit(":", 1)[1],
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=server.env,
-        )
+    server.launch()
     _kill_when(server, lambda rows, inflight: inflight and 0 < rows < backlog, within=15.0)
 
 

@@ -403,10 +403,18 @@ def test_live_stream_delivers_new_events(server: LiveServer) -> None:
         first = next(line for line in lines if line.startswith("data:"))
         assert json.loads(first[5:])["type"] == "hello"
         post(server, track("live_one", mark=mark))
-        post(server, track("refused"), origin="https://evil.com")  # no project: not streamed
+        post(server, track("refused", mark=mark), origin="https://evil.com")
+        seen_event = seen_rejection = False
         for line in lines:
-            if line.startswith("data:"):
-                message = json.loads(line[5:])
-                if message["type"] == "event" and message["event"]["name"] == "live_one":
-                    assert message["event"]["properties"]["mark"] == mark
-                    break
+            if not line.startswith("data:"):
+                continue
+            message = json.loads(line[5:])
+            if message["type"] == "event" and message["event"]["name"] == "live_one":
+                assert message["event"]["properties"]["mark"] == mark
+                seen_event = True
+            elif message["type"] == "rejected" and mark in message["body"]:
+                assert message["status"] == 401 and "https://evil.com" in message["reason"]
+                seen_rejection = True
+            if seen_event and seen_rejection:
+                break
+    assert seen_event and seen_rejection
