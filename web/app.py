@@ -14,18 +14,29 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 
 from embedded_db.errors import AppError, NotFoundError, ValidationError
+from web.analysis_api import ANALYSIS_HANDLERS
 from web.auth import AuthError, ForbiddenError
+from web.charts_api import CHART_HANDLERS
 from web.export import export_events_handler
 from web.ingest import INGEST_HANDLERS
 from web.insights import INSIGHTS_HANDLERS
 from web.internal import INTERNAL_HANDLERS
 from web.live import live_events
+from web.people_api import PEOPLE_HANDLERS
 from web.responses import bad_request, error_response, text_response
 from web.security import RateLimited
 
 log = logging.getLogger(__name__)
 
-API_HANDLERS = [*INGEST_HANDLERS, export_events_handler, live_events, *INSIGHTS_HANDLERS]
+API_HANDLERS = [
+    *INGEST_HANDLERS,
+    export_events_handler,
+    live_events,
+    *CHART_HANDLERS,
+    *ANALYSIS_HANDLERS,
+    *PEOPLE_HANDLERS,
+    *INSIGHTS_HANDLERS,
+]
 WEEK_SECONDS = 7 * 24 * 3600
 
 

@@ -15,60 +15,23 @@ from embedded_db.filters import parse_filters
 from embedded_db.reports.overview import OverviewQuery, live_visitors, overview
 from embedded_db.reports.toplists import (
     DIMENSIONS,
-    ListQuery,
     dimension_list,
     entry_exit_pages,
     top_pages,
 )
-from embedded_db.timeframe import Window, check_interval, default_interval, resolve_range
-from web.query_params import coerce, int_param
+from web.report_params import interval_of, list_query, params_of, window_of
 from web.responses import json_response
 from web.security import read_caller
-
-Params = dict[str, Any]
-
-
-def _params(request: Request[Any, Any, Any]) -> Params:
-    return {k: coerce(v) for k, v in request.query_params.items()}
-
-
-def _window(params: Params, timezone: str, default_range: str) -> tuple[str, Window]:
-    range_ = str(params.get("range") or default_range)
-    window = resolve_range(
-        range_,
-        timezone,
-        datetime.now(UTC),
-        _text(params.get("startDate")),
-        _text(params.get("endDate")),
-    )
-    return range_, window
-
-
-def _text(value: Any) -> str | None:
-    return None if value in (None, "") else str(value)
-
-
-def _list_query(project_id: str, timezone: str, params: Params) -> ListQuery:
-    _, window = _window(params, timezone, "7d")
-    return ListQuery(
-        project_id=project_id,
-        window=window,
-        filters=parse_filters(params.get("filters")),
-        search=str(params.get("search") or ""),
-        limit=int_param(params.get("limit"), "limit", default=10, low=1, high=1000),
-        offset=int_param(params.get("cursor"), "cursor", default=0, low=0, high=10**9),
-    )
 
 
 async def _overview(request: Request[Any, Any, Any], project_id: str) -> dict[str, Any]:
     caller = await read_caller(request, project_id)
-    params = _params(request)
-    range_, window = _window(params, caller.project.timezone, "30d")
-    interval = str(params.get("interval") or default_interval(range_, window))
+    params = params_of(request)
+    range_, window = window_of(params, caller.project.timezone, "30d")
     query = OverviewQuery(
         project_id=caller.project.id,
         window=window,
-        interval=check_interval(interval, range_, window),
+        interval=interval_of(params, range_, window),
         filters=parse_filters(params.get("filters")),
         previous=params.get("previous", True) is not False,
     )
@@ -117,7 +80,7 @@ async def insights_pages(
     request: Request[Any, Any, Any], project_id: FromPath[str]
 ) -> Response[Any]:
     caller = await read_caller(request, project_id)
-    query = _list_query(caller.project.id, caller.project.timezone, _params(request))
+    query = list_query(caller.project.id, caller.project.timezone, params_of(request))
     store = request.app.state.store
     return json_response(await store.run(top_pages, store, query))
 
@@ -127,8 +90,8 @@ async def insights_entry_exit(
     request: Request[Any, Any, Any], project_id: FromPath[str]
 ) -> Response[Any]:
     caller = await read_caller(request, project_id)
-    params = _params(request)
-    query = _list_query(caller.project.id, caller.project.timezone, params)
+    params = params_of(request)
+    query = list_query(caller.project.id, caller.project.timezone, params)
     store = request.app.state.store
     mode = str(params.get("mode") or "entry")
     return json_response(await store.run(entry_exit_pages, store, query, mode))
@@ -141,7 +104,7 @@ async def insights_dimension(
     if dimension not in DIMENSIONS:
         raise ValidationError("dimension", f"unknown insight {dimension!r}")
     caller = await read_caller(request, project_id)
-    query = _list_query(caller.project.id, caller.project.timezone, _params(request))
+    query = list_query(caller.project.id, caller.project.timezone, params_of(request))
     store = request.app.state.store
     return json_response(await store.run(dimension_list, store, query, dimension))
 
