@@ -139,8 +139,11 @@ def column_for(name: str, where: str = "name") -> tuple[str, str, str | None]:
     raise ValidationError(where, f"unknown filter field {name!r}")
 
 
-def compile_filters(filters: Iterable[Filter], project_param: str = "project") -> Compiled:
-    """SQL for the filters over the events table (alias-free column names)."""
+def compile_filters(
+    filters: Iterable[Filter], project_param: str = "project", prefix: str = "f"
+) -> Compiled:
+    """SQL for the filters over the events table (alias-free column names). Parameters are
+    named `{prefix}{i}…`: give each filter list in one query its own prefix."""
     out = Compiled()
     for i, flt in enumerate(filters):
         scope, expr, key = column_for(flt.name)
@@ -149,7 +152,7 @@ def compile_filters(filters: Iterable[Filter], project_param: str = "project") -
             op = "!=" if wanted in ("true", "1") else "="
             out.conditions.append(f"profile_id {op} device_id")
             continue
-        cond = _condition(expr, key, flt, f"f{i}", out.params)
+        cond = _condition(expr, key, flt, f"{prefix}{i}", out.params)
         if scope == "profile":
             cond = profile_condition(project_param, cond)
         out.conditions.append(cond)
