@@ -30,6 +30,7 @@ from jobs.hub import Hub
 from jobs.identity import IdentityResolver, LiveIndex
 from jobs.pipeline import Pipeline
 from jobs.queue import InProcessConsumer, make_huey, register_periodic, start_consumer
+from jobs.rollups import Roller
 from jobs.salts import SaltCache
 from jobs.spool import Spool
 from web.app import build_app
@@ -108,6 +109,7 @@ def build_components(settings: Settings, *, start_workers: bool = True) -> Compo
         batch_max=settings.batch_max_events,
         interval_ms=settings.batch_interval_ms,
         event_filter=_event_filter(meta),
+        roller=Roller(store, timeout_ms),
     )
     salts = SaltCache(meta)
     salts.rotate_if_stale(datetime.now(UTC))

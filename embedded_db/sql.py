@@ -23,6 +23,9 @@ TABLES = frozenset(
         "groups",
         "session_replay_chunks",
         "profile_aliases",
+        "rollup_hours",
+        "rollup_visits",
+        "rollup_pages",
     }
 )
 
@@ -63,15 +66,39 @@ def insert_statement(table_name: str, token: str | None) -> str:
 
 
 def select(
-    columns: str, table_name: str, where: Iterable[str], tail: str = "", final: bool = False
+    columns: str,
+    table_name: str,
+    where: Iterable[str],
+    tail: str = "",
+    final: bool = False,
+    array_join: str = "",
+    join: str = "",
 ) -> str:
-    """`SELECT columns FROM table [FINAL] WHERE a AND b … tail`.
+    """`SELECT columns FROM table [FINAL] [join] [ARRAY JOIN …] WHERE a AND b … tail`.
 
     Every part is SQL written in this package (column lists, conditions from `filters`, which
-    reference values only as `{name:Type}` parameters); request data never reaches the text."""
+    reference values only as `{name:Type}` parameters; `join` is a JOIN clause over another
+    `select()`); request data never reaches the text."""
     clause = " AND ".join(where) or "1"
-    source = table(table_name) + (" FINAL" if final else "")
-    return " ".join(("SELECT", columns, "FROM", source, "WHERE", clause, tail)).strip()
+    source = table(table_name) + (" FINAL" if final else "") + (" " + join if join else "")
+    joined = ("ARRAY JOIN " + array_join) if array_join else ""
+    return " ".join(("SELECT", columns, "FROM", source, joined, "WHERE", clause, tail)).strip()
+
+
+def select_union(columns: str, parts: Iterable[str], tail: str = "") -> str:
+    """`SELECT columns FROM (part UNION ALL part …) tail`: parts are `select()` results."""
+    inner = " UNION ALL ".join(parts)
+    return " ".join(("SELECT", columns, "FROM (", inner, ")", tail)).strip()
+
+
+def insert_select(table_name: str, columns: str, query: str) -> str:
+    """`INSERT INTO table (columns) <query>`; `query` is a `select()` result."""
+    return " ".join(("INSERT INTO", table(table_name), "(", columns, ")", query))
+
+
+def delete_where(table_name: str, where: Iterable[str]) -> str:
+    """A lightweight `DELETE FROM table WHERE a AND b`."""
+    return " ".join(("DELETE FROM", table(table_name), "WHERE", " AND ".join(where)))
 
 
 def profile_condition(project_param: str, condition: str) -> str:
@@ -80,3 +107,9 @@ def profile_condition(project_param: str, condition: str) -> str:
         f"profile_id IN (SELECT id FROM {table('profiles')} FINAL "
         f"WHERE project_id = {{{project_param}:String}} AND {condition})"
     )
+
+
+def select_from(columns: str, subquery: str, tail: str = "") -> str:
+    """`SELECT columns FROM (subquery) tail`: a query over one built by `select` (same rule: only
+    SQL written in this package; values travel as parameters)."""
+    return " ".join(("SELECT", columns, "FROM (", subquery, ")", tail)).strip()

@@ -26,8 +26,9 @@ from jobs.hub import Hub
 from jobs.identity import LiveIndex, LiveVisit
 from jobs.profiles import NAME_FIELDS, ProfileBook, context_properties
 from jobs.records import Accepted, decode
+from jobs.rollups import Roller
 from jobs.spool import Batch, Spool
-from jobs.timefmt import ch_time
+from jobs.timefmt import ch_time, now_ms
 from jobs.visits import Visit, VisitBook, session_end_event
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class Pipeline:
         batch_max: int = 5000,
         interval_ms: int = 500,
         event_filter: EventFilter | None = None,
+        roller: Roller | None = None,
     ) -> None:
         self.store = store
         self.spool = spool
@@ -72,6 +74,7 @@ class Pipeline:
         self.batch_max = batch_max
         self.interval = interval_ms / 1000
         self.event_filter = event_filter
+        self.roller = roller
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.stored_events = 0
@@ -125,11 +128,21 @@ class Pipeline:
                 log.exception("pipeline batch failed; retrying")
                 self._stop.wait(1.0)
                 continue
+            self._roll_up()
             if processed >= self.batch_max:
                 continue  # backlog: go straight on
             self.spool.appended.wait(self.interval)
             self.spool.appended.clear()
             self._stop.wait(self.interval if processed else 0)
+
+    def _roll_up(self) -> None:
+        if self.roller is None or not self.roller.due():
+            return
+        try:
+            self.roller.run(now_ms())
+        except Exception:  # reports read raw until the next turn succeeds
+            log.exception("rolling up failed; retrying later")
+            self.roller.defer()
 
     # -- one batch -----------------------------------------------------------------------------
     def run_once(self) -> int:
@@ -146,6 +159,8 @@ class Pipeline:
         self.store.insert("session_replay_chunks", rows.replays, token)
         self.store.insert("events_bots", rows.bots, token)
         self.store.insert("profile_aliases", rows.aliases, token)
+        if self.roller is not None:
+            self.roller.note(now_ms(), rows.events, rows.sessions)
         upserts, deletes = self.visits.take_changes()
         self.spool.complete(batch, upserts, deletes, rows.failed)
         if batch.replay:

@@ -3,7 +3,8 @@ bounce rate, session duration and revenue — totals, a zero-filled series in th
 timezone, and the change against the previous period.
 
 Visit metrics come from `sessions` (one row per visit, `FINAL`); revenue from `events`. Filters
-apply to events and select the visits that contain a matching event.
+apply to events and select the visits that contain a matching event. Without filters, hours the
+rollup worker has rolled are read from `rollup_visits` (embedded_db/rollups.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from embedded_db.filters import Filter, compile_filters
-from embedded_db.sql import select
+from embedded_db.rollups import Plan, plan, raw_plan
+from embedded_db.sql import select, select_union
 from embedded_db.store import EventStore
 from embedded_db.timeframe import BUCKET_SQL, Window, bucket_starts, change
 
@@ -26,11 +28,25 @@ METRICS = (
     "avg_session_duration",
     "total_revenue",
 )
-_VISIT_COLUMNS = (
-    "uniq(profile_id) AS unique_visitors, count() AS total_sessions, "
-    "sum(screen_view_count) AS total_screen_views, "
-    "if(count() = 0, 0, round(countIf(is_bounce) * 100 / count(), 2)) AS bounce_rate, "
-    "round(ifNotFinite(avgIf(duration, duration > 0) / 1000, 0), 2) AS avg_session_duration"
+# Per-part aggregates (states and sums) that the outer query combines: rolled hours come from
+# `rollup_visits`, the rest of the window from the raw tables (embedded_db/rollups.py).
+_RAW_VISITS = (
+    "uniqState(profile_id) AS visitors, count() AS sessions, "
+    "sum(screen_view_count) AS screen_views, countIf(is_bounce) AS bounces, "
+    "sumIf(duration, duration > 0) AS duration_sum, countIf(duration > 0) AS duration_count, "
+    "0 AS revenue"
+)
+_RAW_REVENUE = (
+    "uniqStateIf('', 0) AS visitors, 0 AS sessions, 0 AS screen_views, 0 AS bounces, "
+    "0 AS duration_sum, 0 AS duration_count, sum(revenue) AS revenue"
+)
+_ROLLED = "visitors, sessions, screen_views, bounces, duration_sum, duration_count, revenue"
+_COMBINED = (
+    "uniqMerge(visitors) AS unique_visitors, sum(sessions) AS total_sessions, "
+    "sum(screen_views) AS total_screen_views, "
+    "if(sum(sessions) = 0, 0, round(sum(bounces) * 100 / sum(sessions), 2)) AS bounce_rate, "
+    "round(ifNotFinite(sum(duration_sum) / sum(duration_count) / 1000, 0), 2) "
+    "AS avg_session_duration, sum(revenue) AS total_revenue"
 )
 _DATE_ONLY = {"day", "week", "month"}
 
@@ -42,6 +58,7 @@ class OverviewQuery:
     interval: str
     filters: list[Filter] = field(default_factory=list)
     previous: bool = True
+    rollups: bool = True  # False reads everything raw (the rollup equality test compares)
 
 
 def overview(store: EventStore, q: OverviewQuery) -> dict[str, Any]:
@@ -55,29 +72,64 @@ def overview(store: EventStore, q: OverviewQuery) -> dict[str, Any]:
     return {"metrics": metrics, "series": _series(store, q)}
 
 
-def _where(q: OverviewQuery, window: Window) -> tuple[list[str], dict[str, Any]]:
-    params: dict[str, Any] = {"project": q.project_id, **window.params()}
-    where = [
-        "project_id = {project:String}",
-        "created_at >= {start:DateTime64(3, 'UTC')}",
-        "created_at < {end:DateTime64(3, 'UTC')}",
-    ]
+def _plan(store: EventStore, q: OverviewQuery, window: Window, interval: str | None) -> Plan:
+    if q.filters or not q.rollups:
+        return raw_plan(window)
+    return plan(store, q.project_id, window, interval)
+
+
+def _bucket(interval: str | None, column: str) -> str:
+    """The bucket column (text of the bucket start in the project tz), or nothing for totals."""
+    if interval is None:
+        return ""
+    return f"toString({BUCKET_SQL[interval]}({column}, {{tz:String}})) AS bucket,"
+
+
+def _parts(
+    q: OverviewQuery, window: Window, p: Plan, interval: str | None
+) -> tuple[list[str], dict[str, Any]]:
+    """The SELECTs to UNION: raw visits, raw revenue and rolled hours (each with a bucket
+    column when `interval` is given)."""
+    params: dict[str, Any] = {"project": q.project_id, **window.params(), **p.params()}
+    where = ["project_id = {project:String}", p.raw_condition]
     if q.filters:
         compiled = compile_filters(q.filters)
         params.update(compiled.params)
         where.append("id IN (" + select("session_id", "events", where + compiled.conditions) + ")")
-    return where, params
+    group = "GROUP BY bucket" if interval else ""
+    parts = [
+        select(
+            f"{_bucket(interval, 'created_at')} {_RAW_VISITS}",
+            "sessions",
+            where,
+            group,
+            final=True,
+        ),
+        select(
+            f"{_bucket(interval, 'created_at')} {_RAW_REVENUE}",
+            "events",
+            [*where[:2], "name = 'revenue'", *where[2:]],
+            group,
+        ),
+    ]
+    if p.rolled:
+        parts.append(
+            select(
+                f"{_bucket(interval, 'hour')} {_ROLLED}",
+                "rollup_visits",
+                ["project_id = {project:String}", "dimension = ''", p.rolled_condition],
+            )
+        )
+    return parts, params
 
 
 def _totals(store: EventStore, q: OverviewQuery, window: Window) -> dict[str, Any]:
-    where, params = _where(q, window)
-    [row] = store.query(select(_VISIT_COLUMNS, "sessions", where, final=True), params)
-    revenue_where = where[:3] + ["name = 'revenue'"] + where[3:]
-    revenue = store.scalar(select("sum(revenue) AS total", "events", revenue_where), params)
-    return _finish(row, revenue)
+    parts, params = _parts(q, window, _plan(store, q, window, None), None)
+    [row] = store.query(select_union(_COMBINED, parts), params)
+    return _finish(row)
 
 
-def _finish(row: dict[str, Any], revenue: Any) -> dict[str, Any]:
+def _finish(row: dict[str, Any]) -> dict[str, Any]:
     sessions = int(row["total_sessions"])
     views = int(row["total_screen_views"])
     return {
@@ -87,45 +139,26 @@ def _finish(row: dict[str, Any], revenue: Any) -> dict[str, Any]:
         "views_per_session": round(views / sessions, 2) if sessions else 0,
         "bounce_rate": float(row["bounce_rate"]),
         "avg_session_duration": float(row["avg_session_duration"]),
-        "total_revenue": int(revenue or 0),
+        "total_revenue": int(row["total_revenue"] or 0),
     }
 
 
 def _series(store: EventStore, q: OverviewQuery) -> list[dict[str, Any]]:
-    where, params = _where(q, q.window)
-    bucket = f"toString({BUCKET_SQL[q.interval]}(created_at, {{tz:String}}))"
-    rows = store.query(
-        select(
-            f"{bucket} AS bucket, {_VISIT_COLUMNS}",
-            "sessions",
-            where,
-            "GROUP BY bucket",
-            final=True,
-        ),
-        params,
-    )
-    revenue_rows = store.query(
-        select(
-            f"{bucket} AS bucket, sum(revenue) AS total",
-            "events",
-            where[:3] + ["name = 'revenue'"] + where[3:],
-            "GROUP BY bucket",
-        ),
-        params,
-    )
+    p = _plan(store, q, q.window, q.interval)
+    parts, params = _parts(q, q.window, p, q.interval)
+    rows = store.query(select_union(f"bucket, {_COMBINED}", parts, "GROUP BY bucket"), params)
     by_bucket = {r["bucket"]: r for r in rows}
-    revenue = {r["bucket"]: r["total"] for r in revenue_rows}
     empty = {
         "unique_visitors": 0,
         "total_sessions": 0,
         "total_screen_views": 0,
         "bounce_rate": 0,
         "avg_session_duration": 0,
+        "total_revenue": 0,
     }
     series = []
     for start in bucket_starts(q.window, q.interval):
-        key = _key(start, q.interval)
-        point = _finish(by_bucket.get(key, empty), revenue.get(key))
+        point = _finish(by_bucket.get(_key(start, q.interval), empty))
         series.append({"date": start.isoformat(), **point})
     return series
 

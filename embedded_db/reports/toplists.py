@@ -3,6 +3,7 @@ dimension (referrers, UTM, geo, device, browser, OS), paginated and searchable.
 
 Pages come from `screen_view` events; entry/exit pages and dimensions from visits (`sessions
 FINAL`). Dimension names are looked up in a registry; search and paging values are bound.
+Without filters, hours the rollup worker has rolled are read from the rollup tables.
 """
 
 from __future__ import annotations
@@ -12,31 +13,25 @@ from typing import Any
 
 from embedded_db.errors import ValidationError
 from embedded_db.filters import Filter, compile_filters
-from embedded_db.sql import select
+from embedded_db.rollups import PAGE_DIMENSIONS, VISIT_DIMENSIONS, Plan, plan, raw_plan
+from embedded_db.sql import select, select_union
 from embedded_db.store import EventStore
 from embedded_db.timeframe import Window
 
-# Visit columns a list can group by; `prefix` columns are shown with their parent (§4.2).
-DIMENSIONS = {
-    "referrer": None,
-    "referrer_name": None,
-    "referrer_type": None,
-    "utm_source": None,
-    "utm_medium": None,
-    "utm_campaign": None,
-    "utm_term": None,
-    "utm_content": None,
-    "country": None,
-    "region": "country",
-    "city": "country",
-    "device": None,
-    "brand": None,
-    "model": "brand",
-    "browser": None,
-    "browser_version": "browser",
-    "os": None,
-    "os_version": "os",
-}
+DIMENSIONS = VISIT_DIMENSIONS
+_RAW_VISITS = (
+    "count() AS n_sessions, sum(screen_view_count) AS n_views, countIf(is_bounce) AS n_bounces, "
+    "sumIf(duration, duration > 0) AS d_sum, countIf(duration > 0) AS d_count"
+)
+_ROLLED_VISITS = (
+    "sessions AS n_sessions, screen_views AS n_views, bounces AS n_bounces, "
+    "duration_sum AS d_sum, duration_count AS d_count"
+)
+_COMBINED_VISITS = (
+    "sum(n_sessions) AS sessions, sum(n_views) AS pageviews, "
+    "round(sum(n_bounces) * 100 / sum(n_sessions), 2) AS bounce_rate, "
+    "round(ifNotFinite(sum(d_sum) / sum(d_count) / 1000, 0), 2) AS avg_session_duration"
+)
 MAX_LIMIT = 1000
 
 
@@ -48,6 +43,7 @@ class ListQuery:
     search: str = ""
     limit: int = 10
     offset: int = 0
+    rollups: bool = True  # False reads everything raw (the rollup equality test compares)
 
 
 def _check(q: ListQuery) -> None:
@@ -59,23 +55,12 @@ def _check(q: ListQuery) -> None:
         raise ValidationError("search", "at most 200 characters")
 
 
-def _base(q: ListQuery) -> tuple[list[str], dict[str, Any]]:
-    params: dict[str, Any] = {
-        "project": q.project_id,
-        "limit": q.limit,
-        "offset": q.offset,
-        **q.window.params(),
-    }
-    where = [
-        "project_id = {project:String}",
-        "created_at >= {start:DateTime64(3, 'UTC')}",
-        "created_at < {end:DateTime64(3, 'UTC')}",
-    ]
-    return where, params
+def _params(q: ListQuery, p: Plan) -> dict[str, Any]:
+    return {"project": q.project_id, "limit": q.limit, "offset": q.offset, **p.params()}
 
 
 def _visits_matching(q: ListQuery, where: list[str], params: dict[str, Any]) -> list[str]:
-    """Visit conditions: the window, plus 'has an event matching the filters'."""
+    """Visit conditions: `where` (the window), plus 'has an event matching the filters'."""
     if not q.filters:
         return where
     compiled = compile_filters(q.filters)
@@ -92,23 +77,50 @@ def _page(sql_rows: list[dict[str, Any]], q: ListQuery) -> dict[str, Any]:
     }
 
 
+def _plan(store: EventStore, q: ListQuery) -> Plan:
+    if q.filters or not q.rollups:
+        return raw_plan(q.window)
+    return plan(store, q.project_id, q.window)
+
+
+def _search(q: ListQuery, params: dict[str, Any], column: str) -> list[str]:
+    if not q.search:
+        return []
+    params["search"] = f"%{_escape(q.search)}%"
+    return [f"{column} ILIKE {{search:String}}"]
+
+
 def top_pages(store: EventStore, q: ListQuery) -> dict[str, Any]:
-    """Pages by visits: origin, path, sessions, pageviews, revenue of the visits."""
+    """Pages by visits: origin, path, sessions (visits that viewed it) and pageviews."""
     _check(q)
-    where, params = _base(q)
-    where.append("name = 'screen_view'")
+    p = _plan(store, q)
+    params: dict[str, Any] = _params(q, p)
+    where = ["project_id = {project:String}", p.raw_condition, "name = 'screen_view'"]
     if q.filters:
         compiled = compile_filters(q.filters)
         params.update(compiled.params)
         where += compiled.conditions
-    if q.search:
-        params["search"] = f"%{_escape(q.search)}%"
-        where.append("path ILIKE {search:String}")
-    rows = store.query(
+    search = _search(q, params, "path")
+    parts = [
         select(
-            "origin, path, uniq(session_id) AS sessions, count() AS pageviews",
+            "origin, path, uniqState(session_id) AS s_state, count() AS pv",
             "events",
-            where,
+            where + search,
+            "GROUP BY origin, path",
+        )
+    ]
+    if p.rolled:
+        parts.append(
+            select(
+                "origin, path, sessions AS s_state, pageviews AS pv",
+                "rollup_pages",
+                ["project_id = {project:String}", p.rolled_condition, *search],
+            )
+        )
+    rows = store.query(
+        select_union(
+            "origin, path, uniqMerge(s_state) AS sessions, sum(pv) AS pageviews",
+            parts,
             "GROUP BY origin, path ORDER BY sessions DESC, pageviews DESC, path "
             "LIMIT {limit:UInt32} OFFSET {offset:UInt32}",
         ),
@@ -120,27 +132,20 @@ def top_pages(store: EventStore, q: ListQuery) -> dict[str, Any]:
 def entry_exit_pages(store: EventStore, q: ListQuery, mode: str) -> dict[str, Any]:
     """Where visits start (`entry`) or end (`exit`): sessions and their pageviews."""
     _check(q)
-    if mode not in ("entry", "exit"):
+    if mode not in PAGE_DIMENSIONS:
         raise ValidationError("mode", "must be entry or exit")
-    origin, path = (f"{mode}_origin", f"{mode}_path")
-    where, params = _base(q)
-    where = _visits_matching(q, where, params)
-    if q.search:
-        params["search"] = f"%{_escape(q.search)}%"
-        where.append(f"{path} ILIKE {{search:String}}")
-    rows = store.query(
-        select(
-            f"{origin} AS origin, {path} AS path, count() AS sessions, "
-            "sum(screen_view_count) AS pageviews",
-            "sessions",
-            where,
-            "GROUP BY origin, path ORDER BY sessions DESC, path "
-            "LIMIT {limit:UInt32} OFFSET {offset:UInt32}",
-            final=True,
-        ),
-        params,
-    )
-    return _page(rows, q)
+    path, origin = PAGE_DIMENSIONS[mode]
+    rows = _visit_list(store, q, mode, f"{path} AS name, toString({origin}) AS prefix", path)
+    data = [
+        {
+            "origin": r["prefix"],
+            "path": r["name"],
+            "sessions": r["sessions"],
+            "pageviews": r["pageviews"],
+        }
+        for r in rows
+    ]
+    return _page(data, q)
 
 
 def dimension_list(store: EventStore, q: ListQuery, dimension: str) -> dict[str, Any]:
@@ -150,28 +155,49 @@ def dimension_list(store: EventStore, q: ListQuery, dimension: str) -> dict[str,
     if dimension not in DIMENSIONS:
         raise ValidationError("dimension", f"must be one of {', '.join(DIMENSIONS)}")
     parent = DIMENSIONS[dimension]
-    where, params = _base(q)
-    where = _visits_matching(q, where, params)
-    if q.search:
-        params["search"] = f"%{_escape(q.search)}%"
-        where.append(f"toString({dimension}) ILIKE {{search:String}}")
     prefix = f"toString({parent})" if parent else "''"
-    rows = store.query(
+    columns = f"toString({dimension}) AS name, {prefix} AS prefix"
+    return _page(_visit_list(store, q, dimension, columns, f"toString({dimension})"), q)
+
+
+def _visit_list(
+    store: EventStore, q: ListQuery, dimension: str, name_columns: str, search_column: str
+) -> list[dict[str, Any]]:
+    """Visits grouped by (name, prefix): raw visits of the window plus rolled hours."""
+    p = _plan(store, q)
+    params: dict[str, Any] = {**_params(q, p), "dimension": dimension}
+    where = _visits_matching(q, ["project_id = {project:String}", p.raw_condition], params)
+    parts = [
         select(
-            f"toString({dimension}) AS name, {prefix} AS prefix, count() AS sessions, "
-            "sum(screen_view_count) AS pageviews, "
-            "round(countIf(is_bounce) * 100 / count(), 2) AS bounce_rate, "
-            "round(ifNotFinite(avgIf(duration, duration > 0) / 1000, 0), 2) "
-            "AS avg_session_duration",
+            f"{name_columns}, {_RAW_VISITS}",
             "sessions",
-            where,
+            where + _search(q, params, search_column),
+            "GROUP BY name, prefix",
+            final=True,
+        )
+    ]
+    if p.rolled:
+        parts.append(
+            select(
+                f"value AS name, prefix, {_ROLLED_VISITS}",
+                "rollup_visits",
+                [
+                    "project_id = {project:String}",
+                    "dimension = {dimension:String}",
+                    p.rolled_condition,
+                    *_search(q, params, "value"),
+                ],
+            )
+        )
+    return store.query(
+        select_union(
+            f"name, prefix, {_COMBINED_VISITS}",
+            parts,
             "GROUP BY name, prefix ORDER BY sessions DESC, name "
             "LIMIT {limit:UInt32} OFFSET {offset:UInt32}",
-            final=True,
         ),
         params,
     )
-    return _page(rows, q)
 
 
 def _escape(value: str) -> str:

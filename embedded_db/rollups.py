@@ -1,0 +1,351 @@
+"""Hourly rollups: visit and page aggregates per hour, recomputed from the raw tables, and the
+plan a report follows to combine them with raw rows (docs/design.md "Rollups").
+
+An hour is *rolled* when `rollup_hours` holds its latest marker with state 1; the marker's
+version names the one computation whose rows are valid. Anything that writes rows into an hour
+after it was rolled (late events, imports, deletions) marks the hour dirty (state 0, newer
+version) *after* writing, and a computation stamps its rows with the time it *started*, so a
+marker can only ever point at rows computed from data that includes every earlier write. Reports
+read rolled hours from the rollup tables and everything else of their window raw: the answer is
+the same as reading raw, only cheaper. Weekly and monthly figures are derived from hours at
+query time (a rolled month is ~720 rows per dimension value).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from embedded_db.sql import delete_where, insert_select, select
+from embedded_db.store import EventStore
+from embedded_db.timeframe import Window, bucket_starts
+
+HOUR = timedelta(hours=1)
+MAX_RAW_RANGES = 48  # more holes than this and a report reads raw instead
+_FMT = "%Y-%m-%d %H:%M:%S"
+
+# Visit columns lists group by; a `prefix` column is shown with its parent (§4.2).
+VISIT_DIMENSIONS: dict[str, str | None] = {
+    "referrer": None,
+    "referrer_name": None,
+    "referrer_type": None,
+    "utm_source": None,
+    "utm_medium": None,
+    "utm_campaign": None,
+    "utm_term": None,
+    "utm_content": None,
+    "country": None,
+    "region": "country",
+    "city": "country",
+    "device": None,
+    "brand": None,
+    "model": "brand",
+    "browser": None,
+    "browser_version": "browser",
+    "os": None,
+    "os_version": "os",
+}
+# Entry and exit pages are rolled as dimensions too: value = path, prefix = origin.
+PAGE_DIMENSIONS = {"entry": ("entry_path", "entry_origin"), "exit": ("exit_path", "exit_origin")}
+
+
+def _dimension_tuples() -> str:
+    items = ["('', '', '')"]
+    for name, parent in VISIT_DIMENSIONS.items():
+        prefix = f"toString({parent})" if parent else "''"
+        items.append(f"('{name}', toString({name}), {prefix})")
+    for name, (path, origin) in PAGE_DIMENSIONS.items():
+        items.append(f"('{name}', {path}, toString({origin}))")
+    return "[" + ", ".join(items) + "] AS d"
+
+
+_DIMENSION_TUPLES = _dimension_tuples()
+_VISIT_ROLLUP = (
+    "project_id, toStartOfHour(created_at) AS hour, d.1 AS dimension, d.2 AS value, "
+    "d.3 AS prefix, count() AS sessions, sum(screen_view_count) AS screen_views, "
+    "countIf(is_bounce) AS bounces, sumIf(duration, duration > 0) AS duration_sum, "
+    "countIf(duration > 0) AS duration_count, uniqState(profile_id) AS visitors, "
+    "{version:UInt64} AS version"
+)
+_VISIT_COLUMNS = (
+    "project_id, hour, dimension, value, prefix, sessions, screen_views, bounces, "
+    "duration_sum, duration_count, visitors, version"
+)
+_REVENUE_ROLLUP = (
+    "project_id, toStartOfHour(created_at) AS hour, '' AS dimension, '' AS value, "
+    "'' AS prefix, sum(revenue) AS revenue, {version:UInt64} AS version"
+)
+_PAGE_ROLLUP = (
+    "project_id, toStartOfHour(created_at) AS hour, origin, path, count() AS pageviews, "
+    "uniqState(session_id) AS sessions, {version:UInt64} AS version"
+)
+
+
+# -- marking --------------------------------------------------------------------------------------
+def mark_dirty(store: EventStore, marks: Iterable[tuple[str, datetime]]) -> int:
+    """Say that rows of these (project, hour) were written or deleted: reports read them raw
+    until the hour is rolled again. Call *after* the write. Returns how many were marked."""
+    version = time.time_ns()
+    rows = [
+        {"project_id": p, "hour": _hour(h).strftime(_FMT), "state": 0, "version": version}
+        for p, h in set(marks)
+    ]
+    return store.insert("rollup_hours", rows)
+
+
+def mark_dirty_range(store: EventStore, project_id: str, start: datetime, end: datetime) -> int:
+    """Mark every hour overlapping [start, end) dirty (imports and deletions use this)."""
+    hour, marks = _hour(start), []
+    while hour < end:
+        marks.append((project_id, hour))
+        hour += HOUR
+    return mark_dirty(store, marks)
+
+
+# -- computing ------------------------------------------------------------------------------------
+@dataclass
+class Pending:
+    """What one project needs: hours to compute, and hours with no rows that only need a
+    marker (`version` was taken before looking, like a computation's)."""
+
+    hours: list[datetime] = field(default_factory=list)
+    empty: list[datetime] = field(default_factory=list)
+    version: int = 0
+
+
+def pending_hours(
+    store: EventStore, before: datetime, scan_from: datetime | None = None
+) -> dict[str, Pending]:
+    """Hours before `before` that need rolling, by project: every hour from the project's
+    first event (or from `scan_from`) that is not rolled yet — empty hours too, so a quiet
+    night leaves no hole — and every hour marked dirty."""
+    version = time.time_ns()
+    since = scan_from or _EPOCH
+    params = {"before": before.strftime(_FMT), "since": since.strftime(_FMT)}
+    firsts = store.query(
+        select(
+            "project_id, toStartOfHour(min(created_at)) AS first",
+            "events",
+            ["created_at < {before:DateTime('UTC')}"],
+            "GROUP BY project_id",
+        ),
+        params,
+    )
+    with_data = store.query(
+        select(
+            "DISTINCT project_id, toStartOfHour(created_at) AS hour",
+            "events",
+            ["created_at >= {since:DateTime('UTC')}", "created_at < {before:DateTime('UTC')}"],
+        ),
+        params,
+    )
+    markers = store.query(
+        select(
+            "project_id, hour, state",
+            "rollup_hours",
+            ["hour < {before:DateTime('UTC')}"],
+            final=True,
+        ),
+        params,
+    )
+    rolled = {(m["project_id"], _parse(m["hour"])) for m in markers if m["state"] == 1}
+    busy = {(r["project_id"], _parse(r["hour"])) for r in with_data}
+    out: dict[str, Pending] = {}
+    for m in markers:
+        if m["state"] == 0:  # dirty: recompute, whether rows are left or not
+            out.setdefault(m["project_id"], Pending(version=version)).hours.append(
+                _parse(m["hour"])
+            )
+    for row in firsts:
+        project, hour = row["project_id"], max(_parse(row["first"]), since)
+        while hour < before:
+            if (project, hour) not in rolled:
+                todo = out.setdefault(project, Pending(version=version))
+                if (project, hour) in busy:
+                    todo.hours.append(hour)
+                elif hour not in todo.hours:
+                    todo.empty.append(hour)
+            hour += HOUR
+    for todo in out.values():
+        todo.hours = sorted(set(todo.hours))
+    return out
+
+
+def mark_empty(store: EventStore, project_id: str, hours: list[datetime], version: int) -> int:
+    """Record hours that had no rows when `version` was taken as rolled."""
+    rows = [
+        {"project_id": project_id, "hour": h.strftime(_FMT), "state": 1, "version": version}
+        for h in hours
+    ]
+    return store.insert("rollup_hours", rows)
+
+
+def roll_hours(store: EventStore, project_id: str, hours: list[datetime]) -> int:
+    """Recompute the rollups of these hours of one project from the raw tables and mark them
+    rolled. Returns the version written."""
+    if not hours:
+        return 0
+    version = time.time_ns()  # taken before reading: later writes mark the hours dirty again
+    hours = sorted(set(map(_hour, hours)))
+    params: dict[str, Any] = {
+        "project": project_id,
+        "version": version,
+        "lo": hours[0].strftime(_FMT),
+        "hi": (hours[-1] + HOUR).strftime(_FMT),
+        "hours": "[" + ", ".join(f"'{h.strftime(_FMT)}'" for h in hours) + "]",
+    }
+    where = [
+        "project_id = {project:String}",
+        "created_at >= {lo:DateTime('UTC')}",
+        "created_at < {hi:DateTime('UTC')}",
+        "toStartOfHour(created_at) IN {hours:Array(DateTime('UTC'))}",
+    ]
+    group = "GROUP BY project_id, hour, dimension, value, prefix"
+    visits = select(
+        _VISIT_ROLLUP, "sessions", where, group, final=True, array_join=_DIMENSION_TUPLES
+    )
+    store.execute(insert_select("rollup_visits", _VISIT_COLUMNS, visits), params)
+    revenue = select(
+        _REVENUE_ROLLUP, "events", [*where, "name = 'revenue'"], "GROUP BY project_id, hour"
+    )
+    store.execute(
+        insert_select(
+            "rollup_visits", "project_id, hour, dimension, value, prefix, revenue, version", revenue
+        ),
+        params,
+    )
+    pages = select(
+        _PAGE_ROLLUP,
+        "events",
+        [*where, "name = 'screen_view'"],
+        "GROUP BY project_id, hour, origin, path",
+    )
+    store.execute(
+        insert_select(
+            "rollup_pages", "project_id, hour, origin, path, pageviews, sessions, version", pages
+        ),
+        params,
+    )
+    store.insert(
+        "rollup_hours",
+        [
+            {"project_id": project_id, "hour": h.strftime(_FMT), "state": 1, "version": version}
+            for h in hours
+        ],
+    )
+    stale = [
+        "project_id = {project:String}",
+        "hour IN {hours:Array(DateTime('UTC'))}",
+        "version < {version:UInt64}",
+    ]
+    for name in ("rollup_visits", "rollup_pages"):
+        store.execute(delete_where(name, stale), params)
+    return version
+
+
+# -- reading --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Plan:
+    """How a report reads its window: these hours from rollups (at their valid version), the
+    rest raw, as half-open UTC ranges."""
+
+    rolled: list[tuple[datetime, int]]
+    raw: list[tuple[datetime, datetime]]
+
+    def params(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "rolled": "[" + ", ".join(f"('{h.strftime(_FMT)}', {v})" for h, v in self.rolled) + "]"
+        }
+        for i, (lo, hi) in enumerate(self.raw):
+            out[f"raw{i}a"] = lo.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+            out[f"raw{i}b"] = hi.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        return out
+
+    @property
+    def rolled_condition(self) -> str:
+        return "(hour, version) IN {rolled:Array(Tuple(DateTime('UTC'), UInt64))}"
+
+    @property
+    def raw_condition(self) -> str:
+        """`created_at` within the raw ranges (an OR of ranges, so the primary key is used)."""
+        if not self.raw:
+            return "0"
+        parts = [
+            f"(created_at >= {{raw{i}a:DateTime64(3, 'UTC')}} "
+            f"AND created_at < {{raw{i}b:DateTime64(3, 'UTC')}})"
+            for i in range(len(self.raw))
+        ]
+        return "(" + " OR ".join(parts) + ")"
+
+
+def raw_plan(window: Window) -> Plan:
+    """Read the whole window raw."""
+    return Plan([], [(window.start, window.end)])
+
+
+def plan(store: EventStore, project_id: str, window: Window, interval: str | None = None) -> Plan:
+    """How to read a window: rolled hours from rollups, the rest raw. All raw when nothing is
+    rolled, with too many holes, or when buckets do not start on a UTC hour (days in
+    Asia/Kolkata)."""
+    if interval == "minute" or (interval and not _hour_aligned(window, interval)):
+        return raw_plan(window)
+    first = _ceil_hour(window.start)
+    last = _hour(window.end)
+    if first >= last:
+        return raw_plan(window)
+    rows = store.query(
+        select(
+            "hour, state, version",
+            "rollup_hours",
+            [
+                "project_id = {project:String}",
+                "hour >= {first:DateTime('UTC')}",
+                "hour < {last:DateTime('UTC')}",
+            ],
+            "ORDER BY hour",
+            final=True,
+        ),
+        {"project": project_id, "first": first.strftime(_FMT), "last": last.strftime(_FMT)},
+    )
+    rolled = [(_parse(r["hour"]), int(r["version"])) for r in rows if r["state"] == 1]
+    if not rolled:
+        return raw_plan(window)
+    raw: list[tuple[datetime, datetime]] = []
+    cursor = window.start
+    for hour, _ in rolled:
+        if hour > cursor:
+            raw.append((cursor, hour))
+        cursor = hour + HOUR
+    if cursor < window.end:
+        raw.append((cursor, window.end))
+    if len(raw) > MAX_RAW_RANGES:
+        return raw_plan(window)
+    return Plan(rolled, raw)
+
+
+# -- internals ------------------------------------------------------------------------------------
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _hour(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _ceil_hour(moment: datetime) -> datetime:
+    floor = _hour(moment)
+    return floor if floor == moment else floor + HOUR
+
+
+def _parse(text: str) -> datetime:
+    return datetime.strptime(text, _FMT).replace(tzinfo=UTC)
+
+
+def _hour_aligned(window: Window, interval: str) -> bool:
+    """Every bucket boundary inside the window falls on a UTC hour."""
+    return all(
+        start.astimezone(UTC).minute == 0 and start.second == 0
+        for start in bucket_starts(window, interval)[1:]
+    )
