@@ -49,6 +49,11 @@ EVENT_FIELDS = (
 _SELECT = ", ".join(
     "toString(country) AS country" if col == "country" else col for _, col in EVENT_FIELDS
 )
+EVENT_SELECT = _SELECT  # the events columns `camel_event` reads, for other event lists
+PROFILE_SELECT = (
+    "id, is_external, first_name, last_name, email, avatar, properties, groups, "
+    "created_at, last_seen_at"
+)
 
 
 @dataclass
@@ -159,6 +164,9 @@ def _iso(value: Any) -> Any:
     return value
 
 
+iso_time = _iso  # ClickHouse DateTime64 text → ISO-8601 UTC, as the export shapes it
+
+
 def load_profiles(store: EventStore, project_id: str, ids: set[str]) -> dict[str, dict[str, Any]]:
     """Profiles by id in OpenPanel's camelCase shape."""
     ids.discard("")
@@ -170,19 +178,21 @@ def load_profiles(store: EventStore, project_id: str, ids: set[str]) -> dict[str
         "WHERE project_id = {project:String} AND id IN {ids:Array(String)}",
         {"project": project_id, "ids": array_literal(sorted(ids))},
     )
+    return {r["id"]: camel_profile(r, project_id) for r in rows}
+
+
+def camel_profile(r: dict[str, Any], project_id: str) -> dict[str, Any]:
+    """A profiles row (the `PROFILE_SELECT` columns) in OpenPanel's camelCase shape."""
     return {
-        r["id"]: {
-            "id": r["id"],
-            "isExternal": r["is_external"],
-            "firstName": r["first_name"],
-            "lastName": r["last_name"],
-            "email": r["email"],
-            "avatar": r["avatar"],
-            "properties": r["properties"],
-            "groups": r["groups"],
-            "projectId": project_id,
-            "createdAt": _iso(r["created_at"]),
-            "lastSeenAt": _iso(r["last_seen_at"]),
-        }
-        for r in rows
+        "id": r["id"],
+        "isExternal": r["is_external"],
+        "firstName": r["first_name"],
+        "lastName": r["last_name"],
+        "email": r["email"],
+        "avatar": r["avatar"],
+        "properties": r["properties"],
+        "groups": r["groups"],
+        "projectId": project_id,
+        "createdAt": _iso(r["created_at"]),
+        "lastSeenAt": _iso(r["last_seen_at"]),
     }

@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 Row = dict[str, Any]
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _encoder = msgspec.json.Encoder()
+# chDB reads a `{name:String}` parameter in its escaped text format (a backslash starts an escape
+# sequence; a raw tab or newline is refused), so such values are escaped to arrive verbatim.
+_TEXT_PARAM = re.compile(r"\{(\w+):(?:String|LowCardinality\(String\)|Nullable\(String\))\}")
+_ESCAPED_TEXT = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +221,7 @@ class EventStore:
             raise StoreError("the event store is closed")
         try:
             if params:
-                return sess.query(sql, fmt, params=dict(params))
+                return sess.query(sql, fmt, params=bind_params(sql, params))
             return sess.query(sql, fmt)
         except Exception as exc:
             raise StoreError(_first_line(str(exc))) from exc
@@ -238,6 +242,16 @@ def data_dir_in_use(path: Path) -> bool:
             return True
         fcntl.flock(handle, fcntl.LOCK_UN)
     return False
+
+
+def bind_params(sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters as chDB must receive them: text bound as `{name:String}` escaped so that
+    backslashes, tabs and newlines arrive unchanged (Array parameters are literals already)."""
+    text = set(_TEXT_PARAM.findall(sql))
+    return {
+        k: v.translate(_ESCAPED_TEXT) if k in text and isinstance(v, str) else v
+        for k, v in params.items()
+    }
 
 
 def _first_line(text: str) -> str:
