@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+import re2
 
 from embedded_db.errors import ValidationError
 from embedded_db.sql import array_literal, profile_condition
@@ -75,6 +76,8 @@ PROFILE_COLUMNS = {
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 _KEY = re.compile(r"^[\w.$:@\-*% /]{1,256}$")
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
 
 
 class Filter(msgspec.Struct, kw_only=True):
@@ -228,9 +231,12 @@ def _escape_like(value: str) -> str:
 
 
 def _check_regex(value: str) -> None:
+    """ClickHouse matches with RE2 (no lookarounds or backreferences), so check with RE2 too:
+    a pattern Python's `re` accepts could otherwise fail inside the query."""
     if len(value) > 500:
         raise ValidationError("filters.value", "regex longer than 500 characters")
     try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValidationError("filters.value", f"invalid regex: {exc}") from None
+        re2.compile(value, _RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise ValidationError("filters.value", f"invalid regex: {reason}") from None

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from embedded_db.errors import StoreError, ValidationError
+from embedded_db.errors import ValidationError
 from embedded_db.filters import PROFILE_COLUMNS, Filter, column_for, compile_filters
 from embedded_db.sql import array_literal, select
 from embedded_db.store import EventStore
@@ -142,20 +142,6 @@ def series_sql(
         labels.append(f"toString({expr})")
     join = _profile_join() if any(d.profile for d in breakdowns) else ""
     return SeriesSql(where, params, value, labels, join)
-
-
-def check_patterns(store: EventStore, filters: list[Filter], where: str) -> None:
-    """Refuse `regex` values chDB's RE2 cannot compile (lookarounds, backreferences, huge
-    repeats) that Python's `re` accepted, as a ValidationError instead of a failed query."""
-    for flt in filters:
-        if flt.operator != "regex":
-            continue
-        for value in flt.value:
-            try:
-                store.query("SELECT match('', {pattern:String}) AS ok", {"pattern": str(value)})
-            except StoreError:
-                message = "not a valid RE2 regular expression"
-                raise ValidationError(f"{where}.value", message) from None
 
 
 def rank_groups(

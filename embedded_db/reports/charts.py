@@ -15,7 +15,7 @@ from typing import Any
 
 from embedded_db.formula import Formula, evaluate
 from embedded_db.reports.chart_query import ALPHA, ChartQuery, EventSeries, FormulaSeries
-from embedded_db.reports.chart_sql import aggregate, check_patterns, rank_groups, series_sql
+from embedded_db.reports.chart_sql import aggregate, rank_groups, series_sql
 from embedded_db.store import EventStore
 from embedded_db.timeframe import Window, bucket_starts, change
 
@@ -50,10 +50,6 @@ class Groups:
 
 def chart(store: EventStore, q: ChartQuery) -> dict[str, Any]:
     """`{series, metrics}` for a validated query; dates are bucket starts in the project tz."""
-    for index, s in enumerate(q.series):
-        if isinstance(s, EventSeries):
-            check_patterns(store, list(s.filters), f"series.{index}.filters")
-    check_patterns(store, q.global_filters, "globalFilters")
     buckets = bucket_starts(q.window, q.interval)
     current, groups = _lines(store, q, q.window, buckets, None)
     previous: list[Line] | None = None
