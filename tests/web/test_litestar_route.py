@@ -49,4 +49,6 @@ def test_the_framework_route_matches_the_contract(tmp_path: Path) -> None:
     assert set(json.loads(ok[2])) == {"deviceId", "sessionId"}
     assert unauthorized[:1] == [401] and unauthorized[2] == "Ingestion: Missing client id"
     assert bad[0] == 400 and json.loads(bad[2])["field"] == "body"
-    assert {"/track", "/api/track", "/export/events", "/-/health"} <= set(paths)
+    assert {"/track", "/api/track", "/export/events", "/export/charts", "/-/health"} <= set(paths)
+    reports = ("overview", "chart", "funnel", "conversion", "retention", "user_flow", "profiles")
+    assert {f"/insights/{{project_id}}/{name}" for name in reports} <= set(paths)
