@@ -17,6 +17,8 @@ from embedded_db.reports.toplists import (
     DIMENSIONS,
     dimension_list,
     entry_exit_pages,
+    map_points,
+    outbound_links,
     top_pages,
 )
 from web.report_params import interval_of, list_query, params_of, window_of
@@ -97,6 +99,27 @@ async def insights_entry_exit(
     return json_response(await store.run(entry_exit_pages, store, query, mode))
 
 
+@get(
+    ["/insights/{project_id:str}/traffic/geo", "/insights/{project_id:str}/map"],
+    summary="Visits by country and city, with coordinates",
+)
+async def insights_map(request: Request[Any, Any, Any], project_id: FromPath[str]) -> Response[Any]:
+    caller = await read_caller(request, project_id)
+    query = list_query(caller.project.id, caller.project.timezone, params_of(request))
+    store = request.app.state.store
+    return json_response(await store.run(map_points, store, query))
+
+
+@get("/insights/{project_id:str}/outbound_links", summary="Outbound link clicks")
+async def insights_outbound_links(
+    request: Request[Any, Any, Any], project_id: FromPath[str]
+) -> Response[Any]:
+    caller = await read_caller(request, project_id)
+    query = list_query(caller.project.id, caller.project.timezone, params_of(request))
+    store = request.app.state.store
+    return json_response(await store.run(outbound_links, store, query))
+
+
 @get("/insights/{project_id:str}/{dimension:str}", summary="Visits by one dimension")
 async def insights_dimension(
     request: Request[Any, Any, Any], project_id: FromPath[str], dimension: FromPath[str]
@@ -115,5 +138,7 @@ INSIGHTS_HANDLERS = [
     insights_live,
     insights_pages,
     insights_entry_exit,
+    insights_map,
+    insights_outbound_links,
     insights_dimension,
 ]

@@ -202,3 +202,60 @@ def _visit_list(
 
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def map_points(store: EventStore, q: ListQuery) -> dict[str, Any]:
+    """Visits by country and by city with coordinates (averaged over the visits), for a map."""
+    _check(q)
+    p = raw_plan(q.window)  # coordinates are not rolled up; a window's cities are few
+    params = _params(q, p)
+    where = _visits_matching(q, ["project_id = {project:String}", p.raw_condition], params)
+    countries = store.query(
+        select(
+            "toString(country) AS country, count() AS sessions, uniq(profile_id) AS visitors",
+            "sessions",
+            [*where, "country != ''"],
+            "GROUP BY country ORDER BY sessions DESC, country LIMIT {limit:UInt32}",
+            final=True,
+        ),
+        params,
+    )
+    cities = store.query(
+        select(
+            "toString(country) AS country, toString(region) AS region, city, "
+            "count() AS sessions, uniq(profile_id) AS visitors, "
+            "round(avg(latitude), 4) AS lat, round(avg(longitude), 4) AS lng",
+            "sessions",
+            [*where, "city != ''", "latitude IS NOT NULL", "longitude IS NOT NULL"],
+            "GROUP BY country, region, city ORDER BY sessions DESC, city LIMIT {limit:UInt32}",
+            final=True,
+        ),
+        params,
+    )
+    for city in cities:  # named after the columns only here: an alias would shadow them in SQL
+        city["latitude"], city["longitude"] = city.pop("lat"), city.pop("lng")
+    return {"countries": countries, "cities": cities}
+
+
+def outbound_links(store: EventStore, q: ListQuery) -> dict[str, Any]:
+    """`link_out` events by destination (`properties.href`): clicks and the visits that made
+    them (the web SDK's trackOutgoingLinks)."""
+    _check(q)
+    p = raw_plan(q.window)
+    params = _params(q, p)
+    where = ["project_id = {project:String}", p.raw_condition, "name = 'link_out'"]
+    if q.filters:
+        compiled = compile_filters(q.filters)
+        params.update(compiled.params)
+        where += compiled.conditions
+    href = "properties['href']"
+    rows = store.query(
+        select(
+            f"{href} AS href, count() AS clicks, uniq(session_id) AS sessions",
+            "events",
+            where + _search(q, params, href),
+            "GROUP BY href ORDER BY clicks DESC, href LIMIT {limit:UInt32} OFFSET {offset:UInt32}",
+        ),
+        params,
+    )
+    return _page(rows, q)

@@ -97,6 +97,36 @@ def test_insights_report_what_was_tracked(live_server: LiveServer) -> None:
     assert [b["name"] for b in filtered] == ["Chrome"]
     paged = insights(live_server, "country", limit=1).json()
     assert len(paged["data"]) == 1 and paged["next"] == 1
+    geo = insights(live_server, "traffic/geo").json()
+    assert {(c["country"], c["sessions"]) for c in geo["countries"]} == {("GB", 1), ("US", 1)}
+    london = [c for c in geo["cities"] if c["city"] == "London"]
+    assert london and london[0]["latitude"] == 51.5142 and london[0]["longitude"] == -0.0931
+
+
+def test_outbound_links_count_link_out_clicks(live_server: LiveServer) -> None:
+    links = ("https://github.com/x", "https://github.com/x", "https://docs.example/y")
+    for i, href in enumerate(links):  # distinct texts: identical bodies would be duplicates
+        props = {"href": href, "text": f"link {i}"}
+        body = {"type": "track", "payload": {"name": "link_out", "properties": props}}
+        r = httpx.post(
+            live_server.url + "/track",
+            json=body,
+            timeout=30,
+            headers={
+                **live_server.write.headers(secret=False),
+                "origin": "https://example.com",
+                "user-agent": CHROME,
+                "x-forwarded-for": "81.2.69.142",
+            },
+        )
+        assert r.status_code == 200
+    live_server.wait_for(lambda ev: sum(e["name"] == "link_out" for e in ev) == 3)
+    links = insights(live_server, "outbound_links").json()["data"]
+    assert links == [
+        {"href": "https://github.com/x", "clicks": 2, "sessions": 1},
+        {"href": "https://docs.example/y", "clicks": 1, "sessions": 1},
+    ]
+    assert insights(live_server, "outbound_links", search="docs").json()["data"][0]["clicks"] == 1
 
 
 def test_insights_refuse_bad_queries_clearly(live_server: LiveServer) -> None:
