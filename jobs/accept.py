@@ -80,9 +80,15 @@ class Acceptor:
         self.identity = identity
         self.user_agents = user_agents
 
-    async def track(self, ctx: Context, payload: dict[str, Any], profile_id: str) -> Ids:
-        """Accept a track event."""
-        received = now_ms()
+    async def track(
+        self,
+        ctx: Context,
+        payload: dict[str, Any],
+        profile_id: str,
+        received_ms: int | None = None,
+    ) -> Ids:
+        """Accept a track event (`received_ms`: the server clock, epoch ms; default now)."""
+        received = now_ms() if received_ms is None else received_ms
         props = payload.setdefault("properties", {})
         at, past = event_time(props, received)
         ip = override_ip(props, ctx.ip)
@@ -119,9 +125,16 @@ class Acceptor:
         await self.spool.append(encode(record))
         return Ids(ident.device_id, ident.session_id)
 
-    async def other(self, kind: Kind, ctx: Context, payload: dict[str, Any]) -> Ids:
-        """Accept identify, increment, decrement, alias, group, assign_group or replay."""
-        received = now_ms()
+    async def other(
+        self,
+        kind: Kind,
+        ctx: Context,
+        payload: dict[str, Any],
+        received_ms: int | None = None,
+    ) -> Ids:
+        """Accept identify, increment, decrement, alias, group, assign_group or replay
+        (`received_ms`: the server clock, epoch ms; default now)."""
+        received = now_ms() if received_ms is None else received_ms
         ua = ctx.ua or SERVER_UA_DEFAULT
         device, session, _ = self.identity.peek(
             project_id=ctx.project_id, ua=ua, ip=ctx.ip, at_ms=received
