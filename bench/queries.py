@@ -34,10 +34,14 @@ try:
 except ImportError:  # not an appliance dependency; the bench needs it
     sys.exit("bench/queries.py needs DuckDB: pip install duckdb")
 
+from embedded_db.reports.funnels import FunnelQuery, Step, funnel
 from embedded_db.reports.overview import OverviewQuery, overview
+from embedded_db.reports.retention import RetentionQuery, retention
 from embedded_db.reports.toplists import ListQuery, dimension_list, entry_exit_pages, top_pages
 from embedded_db.store import EventStore, StoreLimits
 from embedded_db.timeframe import Window, resolve_range
+from jobs.rollups import Roller
+from jobs.timefmt import now_ms
 from sample_data.bulk import load
 from sample_data.plans import ms_of
 from sample_data.scenario import sized
@@ -52,6 +56,7 @@ class Ctx:
 
     project: str
     window: Window
+    rollups: bool = True
 
 
 @dataclass(frozen=True)
@@ -129,8 +134,36 @@ _DIMENSION = (
 )
 
 
+DUCK_FUNNEL = (
+    _sql(
+        "WITH s AS (SELECT session_id, name, created_at FROM events WHERE {window} "
+        "AND name IN ('sign_up_started', 'sign_up', 'purchase')), "
+        "a AS (SELECT session_id, min(created_at) AS t1 FROM s WHERE name = 'sign_up_started' "
+        "GROUP BY session_id), "
+        "b AS (SELECT a.session_id, t1, min(s.created_at) AS t2 FROM a JOIN s "
+        "ON s.session_id = a.session_id AND s.name = 'sign_up' AND s.created_at > t1 "
+        "AND s.created_at <= t1 + INTERVAL 24 HOUR GROUP BY a.session_id, t1), "
+        "c AS (SELECT b.session_id FROM b JOIN s ON s.session_id = b.session_id "
+        "AND s.name = 'purchase' AND s.created_at > t2 AND s.created_at <= t1 + INTERVAL 24 HOUR "
+        "GROUP BY b.session_id) "
+        "SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM b), (SELECT count(*) FROM c)"
+    ),
+)
+DUCK_RETENTION = (
+    _sql(
+        "WITH e AS (SELECT profile_id, date_trunc('week', created_at) AS wk FROM events "
+        "WHERE {window} AND name NOT IN ('session_start', 'session_end')), "
+        "f AS (SELECT profile_id, min(wk) AS cohort FROM e GROUP BY profile_id) "
+        "SELECT cohort, date_diff('week', cohort, e.wk) AS period, "
+        "count(DISTINCT e.profile_id) AS n FROM e JOIN f USING (profile_id) "
+        "GROUP BY cohort, period ORDER BY cohort, period"
+    ),
+)
+FUNNEL_STEPS = [Step("sign_up_started"), Step("sign_up"), Step("purchase")]
+
+
 def _list(ctx: Ctx) -> ListQuery:
-    return ListQuery(ctx.project, ctx.window)
+    return ListQuery(ctx.project, ctx.window, rollups=ctx.rollups)
 
 
 def _pages_report(side: str) -> Report:
@@ -152,12 +185,29 @@ def _dimension_report(column: str) -> Report:
 REPORTS: list[Report] = [
     Report(
         "overview metrics (+previous)",
-        lambda store, ctx: overview(store, OverviewQuery(ctx.project, ctx.window, "day")),
+        lambda store, ctx: overview(
+            store, OverviewQuery(ctx.project, ctx.window, "day", rollups=ctx.rollups)
+        ),
         DUCK_OVERVIEW,
     ),
     Report("top pages", lambda store, ctx: top_pages(store, _list(ctx)), DUCK_TOP_PAGES),
     *[_pages_report(side) for side in SIDES],
     *[_dimension_report(column) for column in DIMENSIONS],
+    Report(
+        "funnel (3 steps, 24 h)",
+        lambda store, ctx: funnel(store, FunnelQuery(ctx.project, ctx.window, FUNNEL_STEPS)),
+        DUCK_FUNNEL,
+        widget=False,
+    ),
+    Report(
+        "retention (weekly, on)",
+        lambda store, ctx: retention(
+            store,
+            RetentionQuery(ctx.project, ctx.window, "week", "on", now=ctx.window.end),
+        ),
+        DUCK_RETENTION,
+        widget=False,
+    ),
 ]
 
 
@@ -220,6 +270,19 @@ def rss_mib() -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
+def bytes_per_event(store: EventStore, events: int) -> str:
+    """Stored bytes per event after merging every table (the disk target counts them all)."""
+    for table in ("events", "sessions", "profiles", "rollup_visits", "rollup_pages"):
+        store.execute(f"OPTIMIZE TABLE openpanel.{table} FINAL")
+    rows = store.query(
+        "SELECT table, sum(data_compressed_bytes) AS bytes FROM system.parts "
+        "WHERE database = 'openpanel' AND active GROUP BY table ORDER BY bytes DESC"
+    )
+    total = sum(int(r["bytes"]) for r in rows)
+    parts = ", ".join(f"{r['table']} {int(r['bytes']) / events:.1f}" for r in rows[:4])
+    return f"bytes per event after merges: {total / events:.1f} ({parts})"
+
+
 def dir_mib(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
 
@@ -257,17 +320,30 @@ def run(args: argparse.Namespace) -> str:
         lines += _header(args, stats, work)
         lines.append(f"results agree (sessions, pageviews, entry pages): {agree(store, con, ctx)}")
         lines.append("")
-        lines.append(f"{'report':32} {'ours ms':>9} {'duckdb ms':>10} {'ratio':>7}")
+        lines.append(
+            f"{'report':32} {'raw ms':>9} {'rolled ms':>10} {'duckdb ms':>10} {'ratio':>7}"
+        )
+        started = time.perf_counter()
+        roller = Roller(store, timeout_ms=30 * 60_000, budget_s=1e9)
+        rolled_hours = roller.run(now_ms())
+        roll_s = time.perf_counter() - started
+        raw_ctx = Ctx(ctx.project, ctx.window, rollups=False)
+        raw = {r.name: median_ms(_ours_runner(r, store, raw_ctx), args.runs) for r in REPORTS}
         ours = {r.name: median_ms(_ours_runner(r, store, ctx), args.runs) for r in REPORTS}
         rss_ours = rss_mib()
         theirs = {r.name: median_ms(duck_runner(con, ctx, r.duck), args.runs) for r in REPORTS}
         rss_duck = rss_mib()
         for r in REPORTS:
-            a, b = ours[r.name], theirs[r.name]
-            lines.append(f"{r.name:32} {a:9.1f} {b:10.1f} {a / b:6.2f}×")
+            w, a, b = raw[r.name], ours[r.name], theirs[r.name]
+            lines.append(f"{r.name:32} {w:9.1f} {a:10.1f} {b:10.1f} {a / b:6.2f}×")
+        w = sum(raw[r.name] for r in REPORTS if r.widget)
         a = sum(ours[r.name] for r in REPORTS if r.widget)
         b = sum(theirs[r.name] for r in REPORTS if r.widget)
-        lines.append(f"{'overview page (sum of widgets)':32} {a:9.1f} {b:10.1f} {a / b:6.2f}×")
+        lines.append(
+            f"{'overview page (sum of widgets)':32} {w:9.1f} {a:10.1f} {b:10.1f} {a / b:6.2f}×"
+        )
+        lines.append(f"rolled up {rolled_hours:,} hours in {roll_s:.1f} s (first turn after load)")
+        lines.append(bytes_per_event(store, stats.events))
         lines.append("")
         lines.append(
             f"RSS MiB: after load {rss_loaded[0]:,.0f}; after our queries {rss_ours[0]:,.0f}; "
@@ -277,7 +353,10 @@ def run(args: argparse.Namespace) -> str:
             f"on disk: chDB {dir_mib(work / 'chdb'):,.0f} MiB, "
             f"Parquet (zstd) {dir_mib(work / 'parquet'):,.0f} MiB"
         )
-        lines.append("ratio = ours / DuckDB (lower is better; < 1 means we are faster)")
+        lines.append(
+            "ratio = ours (rolled) / DuckDB (lower is better; < 1 means we are faster); "
+            "raw = the same report reading no rollups"
+        )
         con.close()
     finally:
         store.close()

@@ -236,28 +236,52 @@ def roll_hours(store: EventStore, project_id: str, hours: list[datetime]) -> int
             for h in hours
         ],
     )
+    return version
+
+
+def sweep(store: EventStore, grace_s: float = 600) -> None:
+    """Delete rollup rows no marker points at any more, once older than `grace_s` seconds: a
+    report that planned with the previous marker a moment ago still finds its rows."""
+    cutoff = time.time_ns() - int(grace_s * 1e9)
     stale = [
-        "project_id = {project:String}",
-        "hour IN {hours:Array(DateTime('UTC'))}",
-        "version < {version:UInt64}",
+        "version < {cutoff:UInt64}",
+        "(project_id, hour, version) NOT IN ("
+        + select("project_id, hour, version", "rollup_hours", ["state = 1"], final=True)
+        + ")",
     ]
     for name in ("rollup_visits", "rollup_pages"):
-        store.execute(delete_where(name, stale), params)
-    return version
+        store.execute(delete_where(name, stale), {"cutoff": cutoff})
 
 
 # -- reading --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Plan:
-    """How a report reads its window: these hours from rollups (at their valid version), the
-    rest raw, as half-open UTC ranges."""
+    """How a report reads its window: rolled hours from the rollups at their valid version,
+    everything else raw (half-open UTC ranges). `versions[i]` is the valid version of hour
+    `first + i` (epoch seconds, hourly), 0 when that hour is read raw."""
 
-    rolled: list[tuple[datetime, int]]
+    first: int
+    versions: list[int]
     raw: list[tuple[datetime, datetime]]
+
+    @property
+    def has_rolled(self) -> bool:
+        return any(self.versions)
+
+    @property
+    def rolled(self) -> list[tuple[datetime, int]]:
+        """(hour, version) of every rolled hour."""
+        return [
+            (datetime.fromtimestamp(self.first + i * 3600, UTC), v)
+            for i, v in enumerate(self.versions)
+            if v
+        ]
 
     def params(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "rolled": "[" + ", ".join(f"('{h.strftime(_FMT)}', {v})" for h, v in self.rolled) + "]"
+            "rfirst": self.first,
+            "rcount": len(self.versions),
+            "rversions": "[" + ",".join(map(str, self.versions)) + "]",
         }
         for i, (lo, hi) in enumerate(self.raw):
             out[f"raw{i}a"] = lo.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
@@ -266,7 +290,13 @@ class Plan:
 
     @property
     def rolled_condition(self) -> str:
-        return "(hour, version) IN {rolled:Array(Tuple(DateTime('UTC'), UInt64))}"
+        """Rollup rows of the rolled hours at their valid version (an array lookup by hour)."""
+        return (
+            "hour >= toDateTime({rfirst:UInt32}, 'UTC') "
+            "AND hour < toDateTime({rfirst:UInt32} + 3600 * {rcount:UInt32}, 'UTC') "
+            "AND version = arrayElement({rversions:Array(UInt64)}, "
+            "intDiv(toUInt32(hour) - {rfirst:UInt32}, 3600) + 1)"
+        )
 
     @property
     def raw_condition(self) -> str:
@@ -283,7 +313,7 @@ class Plan:
 
 def raw_plan(window: Window) -> Plan:
     """Read the whole window raw."""
-    return Plan([], [(window.start, window.end)])
+    return Plan(0, [], [(window.start, window.end)])
 
 
 def plan(store: EventStore, project_id: str, window: Window, interval: str | None = None) -> Plan:
@@ -292,38 +322,42 @@ def plan(store: EventStore, project_id: str, window: Window, interval: str | Non
     Asia/Kolkata)."""
     if interval == "minute" or (interval and not _hour_aligned(window, interval)):
         return raw_plan(window)
-    first = _ceil_hour(window.start)
-    last = _hour(window.end)
+    first = int(_ceil_hour(window.start).timestamp())
+    last = int(_hour(window.end).timestamp())
     if first >= last:
         return raw_plan(window)
     rows = store.query(
         select(
-            "hour, state, version",
+            "toUInt32(hour) AS h, state, version",
             "rollup_hours",
             [
                 "project_id = {project:String}",
-                "hour >= {first:DateTime('UTC')}",
-                "hour < {last:DateTime('UTC')}",
+                "hour >= toDateTime({first:UInt32}, 'UTC')",
+                "hour < toDateTime({last:UInt32}, 'UTC')",
             ],
-            "ORDER BY hour",
             final=True,
         ),
-        {"project": project_id, "first": first.strftime(_FMT), "last": last.strftime(_FMT)},
+        {"project": project_id, "first": first, "last": last},
     )
-    rolled = [(_parse(r["hour"]), int(r["version"])) for r in rows if r["state"] == 1]
-    if not rolled:
+    versions = [0] * ((last - first) // 3600)
+    for r in rows:
+        if r["state"] == 1:
+            versions[(r["h"] - first) // 3600] = int(r["version"])
+    if not any(versions):
         return raw_plan(window)
     raw: list[tuple[datetime, datetime]] = []
     cursor = window.start
-    for hour, _ in rolled:
-        if hour > cursor:
-            raw.append((cursor, hour))
-        cursor = hour + HOUR
+    for i, version in enumerate(versions):
+        if version:
+            hour = datetime.fromtimestamp(first + i * 3600, UTC)
+            if hour > cursor:
+                raw.append((cursor, hour))
+            cursor = hour + HOUR
     if cursor < window.end:
         raw.append((cursor, window.end))
     if len(raw) > MAX_RAW_RANGES:
         return raw_plan(window)
-    return Plan(rolled, raw)
+    return Plan(first, versions, raw)
 
 
 # -- internals ------------------------------------------------------------------------------------
@@ -340,7 +374,7 @@ def _ceil_hour(moment: datetime) -> datetime:
 
 
 def _parse(text: str) -> datetime:
-    return datetime.strptime(text, _FMT).replace(tzinfo=UTC)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def _hour_aligned(window: Window, interval: str) -> bool:

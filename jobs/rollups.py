@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from embedded_db.rollups import mark_dirty, mark_empty, pending_hours, roll_hours
+from embedded_db.rollups import mark_dirty, mark_empty, pending_hours, roll_hours, sweep
 from embedded_db.store import EventStore
 from jobs.timefmt import ch_time
 
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 SETTLE_MARGIN_MS = 10 * 60_000
 CHUNK_HOURS = 168  # one INSERT … SELECT rolls at most a week of one project
+SWEEP_EVERY_S = 3600  # delete superseded rollup rows hourly
 
 
 class Roller:
@@ -45,6 +46,7 @@ class Roller:
         self._scan_from: datetime | None = None  # None: look at all history (first turn)
         self._next_at = 0.0
         self._dirty: set[tuple[str, str]] = set()  # marked since their last roll
+        self._swept_at = time.monotonic()
 
     def note(self, now_ms: int, *row_lists: Iterable[dict[str, Any]]) -> None:
         """After a batch is stored: mark the hours of rows older than the settle time dirty."""
@@ -85,6 +87,9 @@ class Roller:
                     self.rolled_hours += done
                     return done
         self._scan_from = watermark  # older hours change only through dirty marks now
+        if time.monotonic() - self._swept_at > SWEEP_EVERY_S:
+            sweep(self.store)
+            self._swept_at = time.monotonic()
         self._next_at = time.monotonic() + self.every_s
         self.rolled_hours += done
         if done:

@@ -97,22 +97,24 @@ def _parts(
         params.update(compiled.params)
         where.append("id IN (" + select("session_id", "events", where + compiled.conditions) + ")")
     group = "GROUP BY bucket" if interval else ""
-    parts = [
-        select(
-            f"{_bucket(interval, 'created_at')} {_RAW_VISITS}",
-            "sessions",
-            where,
-            group,
-            final=True,
-        ),
-        select(
-            f"{_bucket(interval, 'created_at')} {_RAW_REVENUE}",
-            "events",
-            [*where[:2], "name = 'revenue'", *where[2:]],
-            group,
-        ),
-    ]
-    if p.rolled:
+    parts: list[str] = []
+    if p.raw:
+        parts += [
+            select(
+                f"{_bucket(interval, 'created_at')} {_RAW_VISITS}",
+                "sessions",
+                where,
+                group,
+                final=True,
+            ),
+            select(
+                f"{_bucket(interval, 'created_at')} {_RAW_REVENUE}",
+                "events",
+                [*where[:2], "name = 'revenue'", *where[2:]],
+                group,
+            ),
+        ]
+    if p.has_rolled:
         parts.append(
             select(
                 f"{_bucket(interval, 'hour')} {_ROLLED}",

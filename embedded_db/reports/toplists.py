@@ -101,15 +101,17 @@ def top_pages(store: EventStore, q: ListQuery) -> dict[str, Any]:
         params.update(compiled.params)
         where += compiled.conditions
     search = _search(q, params, "path")
-    parts = [
-        select(
-            "origin, path, uniqState(session_id) AS s_state, count() AS pv",
-            "events",
-            where + search,
-            "GROUP BY origin, path",
-        )
-    ]
-    if p.rolled:
+    parts: list[str] = []
+    if p.raw:
+        parts += [
+            select(
+                "origin, path, uniqState(session_id) AS s_state, count() AS pv",
+                "events",
+                where + search,
+                "GROUP BY origin, path",
+            )
+        ]
+    if p.has_rolled:
         parts.append(
             select(
                 "origin, path, sessions AS s_state, pageviews AS pv",
@@ -167,16 +169,18 @@ def _visit_list(
     p = _plan(store, q)
     params: dict[str, Any] = {**_params(q, p), "dimension": dimension}
     where = _visits_matching(q, ["project_id = {project:String}", p.raw_condition], params)
-    parts = [
-        select(
-            f"{name_columns}, {_RAW_VISITS}",
-            "sessions",
-            where + _search(q, params, search_column),
-            "GROUP BY name, prefix",
-            final=True,
-        )
-    ]
-    if p.rolled:
+    parts: list[str] = []
+    if p.raw:
+        parts += [
+            select(
+                f"{name_columns}, {_RAW_VISITS}",
+                "sessions",
+                where + _search(q, params, search_column),
+                "GROUP BY name, prefix",
+                final=True,
+            )
+        ]
+    if p.has_rolled:
         parts.append(
             select(
                 f"value AS name, prefix, {_ROLLED_VISITS}",
