@@ -67,7 +67,9 @@ _VISIT_ROLLUP = (
     "project_id, toStartOfHour(created_at) AS hour, d.1 AS dimension, d.2 AS value, "
     "d.3 AS prefix, count() AS sessions, sum(screen_view_count) AS screen_views, "
     "countIf(is_bounce) AS bounces, sumIf(duration, duration > 0) AS duration_sum, "
-    "countIf(duration > 0) AS duration_count, uniqState(profile_id) AS visitors, "
+    "countIf(duration > 0) AS duration_count, "
+    # visitors are only ever asked of the totals; per-value states would triple the table
+    "uniqStateIf(profile_id, d.1 = '') AS visitors, "
     "{version:UInt64} AS version"
 )
 _VISIT_COLUMNS = (

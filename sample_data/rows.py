@@ -75,7 +75,8 @@ class RowBuilder:
         self.timeout_ms = timeout_ms
         self.enrich = Enrichment()
         self.profiles = ProfileTracker(visitors, self.enrich.devices)
-        self._ids = np.random.default_rng([seed, 7])
+        self._id_tag = int(np.random.default_rng([seed, 7]).integers(0, 2**32))
+        self._id_seq = 0  # ids are time-ordered like the pipeline's (jobs.pipeline.event_uuid)
         self._reset()
 
     def _reset(self) -> None:
@@ -206,6 +207,11 @@ class RowBuilder:
             cols[name] = pa.array([getattr(d, name) for d in self.enrich.devices]).take(ua)
         return cols
 
+    def _next_ids(self, n: int) -> pa.StringArray:
+        ids = uuid7_strings(np.asarray(self.e_ms, np.uint64), self._id_tag, self._id_seq)
+        self._id_seq += n
+        return ids
+
     def _events_table(self) -> pa.Table:
         n = len(self.e_name)
         visit = pa.array(self.e_visit, pa.int32())
@@ -215,7 +221,7 @@ class RowBuilder:
         name = pa.array(self.e_name)
         sdk = pc.if_else(pc.equal(name, "session_end"), "", SDK_NAME)
         cols: dict[str, Any] = {
-            "id": uuid_strings(self._ids, n),
+            "id": self._next_ids(n),
             "name": name,
             "sdk_name": sdk,
             "sdk_version": pc.if_else(pc.equal(name, "session_end"), "", SDK_VERSION),
@@ -328,11 +334,19 @@ def _maps(lists: list[list[tuple[str, str]]]) -> pa.MapArray:
     )
 
 
-def uuid_strings(rng: np.random.Generator, n: int) -> pa.StringArray:
-    """`n` random version-4 UUIDs as text, drawn from `rng` (vectorised; deterministic)."""
-    raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
-    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
-    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+def uuid7_strings(ms: np.ndarray, tag: int, first_seq: int) -> pa.StringArray:
+    """Time-ordered UUIDs as text, laid out like the pipeline's ids (`jobs.pipeline.event_uuid`:
+    48 bits of ms, version 7, 32 bits of `tag`, variant, 42 bits of sequence); vectorised."""
+    n = len(ms)
+    seq = np.arange(first_seq, first_seq + n, dtype=np.uint64)
+    raw = np.zeros((n, 16), np.uint8)
+    for i in range(6):
+        raw[:, i] = (ms >> np.uint64(8 * (5 - i))) & np.uint64(0xFF)
+    raw[:, 6] = 0x70 | ((tag >> 28) & 0x0F)
+    raw[:, 7] = (tag >> 20) & 0xFF
+    low = (np.uint64(0b10) << np.uint64(62)) | (np.uint64(tag & 0xFFFFF) << np.uint64(42)) | seq
+    for i in range(8):
+        raw[:, 8 + i] = (low >> np.uint64(8 * (7 - i))) & np.uint64(0xFF)
     hexdigits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
     digits = np.empty((n, 32), np.uint8)
     digits[:, 0::2] = hexdigits[raw >> 4]
