@@ -8,6 +8,7 @@ from importlib import metadata
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.response import Redirect
 
 from web.responses import json_response
 
@@ -110,8 +111,10 @@ async def healthz_ready(request: Request[Any, Any, Any]) -> Response[Any]:
     return json_response({"ready": ok}, 200 if ok else 503)
 
 
-@get("/", summary="API root")
-async def root() -> Response[Any]:
+@get("/", summary="API root (browsers are sent to the dashboard)")
+async def root(request: Request[Any, Any, Any]) -> Response[Any]:
+    if "text/html" in request.headers.get("accept", ""):
+        return Redirect("/dashboard", status_code=303)
     return json_response({"status": "ok", "message": "Successfully running OpenPanel Appliance"})
 
 

@@ -393,6 +393,10 @@ def test_health_and_version(server: LiveServer) -> None:
     version = httpx.get(server.url + "/-/version", timeout=30).json()
     assert version["version"] and version["chdb"]
     assert httpx.get(server.url + "/documentation/openapi.json", timeout=30).status_code == 200
+    root = httpx.get(server.url + "/", timeout=30)
+    assert root.json()["status"] == "ok"  # API clients: OpenPanel's root answer
+    browser = httpx.get(server.url + "/", headers={"accept": "text/html"}, timeout=30)
+    assert (browser.status_code, browser.headers["location"]) == (303, "/dashboard")
 
 
 def test_live_stream_delivers_new_events(server: LiveServer) -> None:
