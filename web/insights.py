@@ -12,6 +12,7 @@ from litestar.params import FromPath
 
 from embedded_db.errors import ValidationError
 from embedded_db.filters import parse_filters
+from embedded_db.reports.active_users import ActiveUsersQuery, active_users
 from embedded_db.reports.overview import OverviewQuery, live_visitors, overview
 from embedded_db.reports.toplists import (
     DIMENSIONS,
@@ -21,6 +22,7 @@ from embedded_db.reports.toplists import (
     outbound_links,
     top_pages,
 )
+from web.query_params import int_param
 from web.report_params import interval_of, list_query, params_of, window_of
 from web.responses import json_response
 from web.security import read_caller
@@ -110,6 +112,19 @@ async def insights_map(request: Request[Any, Any, Any], project_id: FromPath[str
     return json_response(await store.run(map_points, store, query))
 
 
+@get("/insights/{project_id:str}/active_users", summary="Rolling active users per day")
+async def insights_active_users(
+    request: Request[Any, Any, Any], project_id: FromPath[str]
+) -> Response[Any]:
+    caller = await read_caller(request, project_id)
+    params = params_of(request)
+    _, window = window_of(params, caller.project.timezone, "30d")
+    days = int_param(params.get("days"), "days", default=1, low=1, high=90)
+    store = request.app.state.store
+    query = ActiveUsersQuery(caller.project.id, window, days)
+    return json_response(await store.run(active_users, store, query))
+
+
 @get("/insights/{project_id:str}/outbound_links", summary="Outbound link clicks")
 async def insights_outbound_links(
     request: Request[Any, Any, Any], project_id: FromPath[str]
@@ -139,6 +154,7 @@ INSIGHTS_HANDLERS = [
     insights_pages,
     insights_entry_exit,
     insights_map,
+    insights_active_users,
     insights_outbound_links,
     insights_dimension,
 ]
