@@ -97,6 +97,9 @@ def test_insights_report_what_was_tracked(live_server: LiveServer) -> None:
     assert [b["name"] for b in filtered] == ["Chrome"]
     paged = insights(live_server, "country", limit=1).json()
     assert len(paged["data"]) == 1 and paged["next"] == 1
+    active = insights(live_server, "active_users", range="today", days=7).json()
+    assert active["days"] == 7 and [p["users"] for p in active["data"]] == [2]
+    assert insights(live_server, "active_users", days=91).json()["field"] == "days"
     geo = insights(live_server, "traffic/geo").json()
     assert {(c["country"], c["sessions"]) for c in geo["countries"]} == {("GB", 1), ("US", 1)}
     london = [c for c in geo["cities"] if c["city"] == "London"]
