@@ -28,6 +28,7 @@ from jobs.enrich.useragent import UserAgentParser
 from jobs.eventrows import Enricher
 from jobs.hub import Hub
 from jobs.identity import IdentityResolver, LiveIndex
+from jobs.import_tasks import install_file_jobs
 from jobs.pipeline import Pipeline
 from jobs.queue import InProcessConsumer, make_huey, register_periodic, start_consumer
 from jobs.rollups import Roller
@@ -131,6 +132,16 @@ def build_components(settings: Settings, *, start_workers: bool = True) -> Compo
         pipeline.start()
         huey = make_huey(settings.jobs_db)
         register_periodic(huey, reap_sessions=acceptor.request_reap, rotate_salt=salts.rotate)
+        comps.extras["files"] = install_file_jobs(
+            huey,
+            store,
+            meta,
+            data_dir=settings.data_dir,
+            geo_db=geo_path,
+            timeout_ms=timeout_ms,
+            memory_mb=settings.chdb_memory_limit_mb,
+            base_url=settings.base_url,
+        )
         comps.consumer = start_consumer(huey, settings.jobs_workers)
         comps.extras["huey"] = huey
     log.info("appliance ready: data in %s, geo %s", settings.data_dir, geo_path or "not configured")

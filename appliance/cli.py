@@ -13,6 +13,8 @@ from typing import Any
 
 import click
 
+from appliance import cli_files
+from appliance.cli_desktop import demo, desktop
 from appliance.errors import AppError
 from appliance.logs import configure_logging
 from appliance.settings import REGISTRY, Settings, load_settings, settings_table_markdown
@@ -245,6 +247,16 @@ def client_revoke(client_id: str, data_dir: Path | None) -> None:
     finally:
         meta.close()
     click.echo(f"revoked {client_id}")
+
+
+cli.add_command(desktop)
+cli.add_command(demo)
+cli.add_command(cli_files.import_files)
+cli.add_command(cli_files.export_events_command)
+cli.add_command(cli_files.analyze)
+cli.add_command(cli_files.delete_profile_command)
+cli.add_command(cli_files.retention_command)
+cli.add_command(cli_files.delete_project_data_command)
 
 
 def _meta(data_dir: Path | None) -> Any:

@@ -33,8 +33,20 @@ def banner(settings: Settings) -> str:
 
 def run_server(settings: Settings) -> None:
     """Serve until SIGINT/SIGTERM; shutdown drains the spool into chDB."""
+    config = server_config(settings)
+    # The pipeline thread shares the GIL with the event loop; a 1 ms switch interval (default 5)
+    # keeps request latency low while a batch is being built (docs/benchmarks.md).
+    sys.setswitchinterval(0.001)
+    server = _Server(config)
+    print(banner(settings), flush=True)  # noqa: T201 - the one line a user needs to see
+    server.run()
+
+
+def server_config(settings: Settings) -> uvicorn.Config:
+    """The one uvicorn configuration (single worker, lifespan on, 10 s graceful shutdown) shared
+    by `openpanel serve` and the desktop app's background server; raises ConfigError early."""
     app = IngestFastPath(create_app(settings), settings.max_body_kb * 1024)
-    config = uvicorn.Config(
+    return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -49,12 +61,6 @@ def run_server(settings: Settings) -> None:
         log_config=None,
         server_header=False,
     )
-    # The pipeline thread shares the GIL with the event loop; a 1 ms switch interval (default 5)
-    # keeps request latency low while a batch is being built (docs/benchmarks.md).
-    sys.setswitchinterval(0.001)
-    server = _Server(config)
-    print(banner(settings), flush=True)  # noqa: T201 - the one line a user needs to see
-    server.run()
 
 
 class _Server(uvicorn.Server):

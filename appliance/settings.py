@@ -117,6 +117,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Requests per 10 s allowed per client on the export and insights APIs.",
     ),
     Setting("jobs_workers", int, 1, "Threads of the in-process Huey consumer."),
+    Setting(
+        "dashboard_local_mode",
+        bool,
+        False,
+        "Log browsers on this machine (loopback) into the dashboard as the owner without a "
+        "password (the desktop app). Never enable on a shared or exposed server.",
+    ),
 )
 
 REGISTRY: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -149,6 +156,7 @@ class Settings:
     client_cache_seconds: int = 5
     api_rate_limit: int = 100
     jobs_workers: int = 1
+    dashboard_local_mode: bool = False
 
     @property
     def events_dir(self) -> Path:

@@ -111,8 +111,8 @@ def _ch(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
-def export_events(store: EventStore, q: EventQuery) -> EventPage:
-    """One page of a project's events (newest first) and the total matching count."""
+def event_conditions(q: EventQuery) -> tuple[list[str], dict[str, Any]]:
+    """The WHERE conditions and bound parameters of an export request (no paging)."""
     params: dict[str, Any] = {"project": q.project_id}
     where = ["project_id = {project:String}"]
     if q.profile_id:
@@ -130,6 +130,12 @@ def export_events(store: EventStore, q: EventQuery) -> EventPage:
     compiled = compile_filters(q.filters)
     where.extend(compiled.conditions)
     params.update(compiled.params)
+    return where, params
+
+
+def export_events(store: EventStore, q: EventQuery) -> EventPage:
+    """One page of a project's events (newest first) and the total matching count."""
+    where, params = event_conditions(q)
     total = int(store.scalar(select("count() AS n", "events", where), params) or 0)
     params.update(limit=q.limit, offset=(q.page - 1) * q.limit)
     rows = store.query(

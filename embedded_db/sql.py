@@ -113,3 +113,73 @@ def select_from(columns: str, subquery: str, tail: str = "") -> str:
     """`SELECT columns FROM (subquery) tail`: a query over one built by `select` (same rule: only
     SQL written in this package; values travel as parameters)."""
     return " ".join(("SELECT", columns, "FROM (", subquery, ")", tail)).strip()
+
+
+# -- the file engine (imports and exports) --------------------------------------------------------
+# DuckDB reads import files and chDB reads/writes Parquet, CSV and JSON files through `file()`.
+# File paths are chosen by the appliance (staging folders, output paths given on the command
+# line) and are quoted as literals; column names from a user's `--map` are quoted identifiers.
+FILE_FORMATS = frozenset({"Parquet", "CSVWithNames", "JSONEachRow"})
+
+
+def duck_string(value: str) -> str:
+    """A DuckDB string literal (quotes doubled; backslashes are not escapes in DuckDB)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def duck_ident(name: str) -> str:
+    """A DuckDB quoted identifier: any column name of an input file, safely quoted."""
+    if "\x00" in name:
+        raise ValueError("a column name cannot contain NUL")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def duck_select(columns: Iterable[str], source: str, tail: str = "") -> str:
+    """`SELECT columns FROM source tail` over a DuckDB table function or temp table; columns
+    and source are SQL written in embedded_db/imports (identifiers through `duck_ident`)."""
+    return " ".join(("SELECT", ", ".join(columns), "FROM", source, tail)).strip()
+
+
+def duck_create(name: str, query: str) -> str:
+    """`CREATE OR REPLACE TEMP TABLE name AS query` (name: a plain identifier)."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"bad temp table name {name!r}")
+    return " ".join(("CREATE OR REPLACE TEMP TABLE", name, "AS", query))
+
+
+def duck_copy(query: str, path: str, options: str = "FORMAT parquet") -> str:
+    """`COPY (query) TO 'path' (options)`: DuckDB writes a staging file."""
+    return "".join(("COPY (", query, ") TO ", duck_string(path), " (", options, ")"))
+
+
+def file_source(path: str, fmt: str) -> str:
+    """chDB's `file('path', Format)` table function over a file the appliance chose."""
+    identifier(fmt, FILE_FORMATS)
+    return "file(" + quote_string(path) + ", " + fmt + ")"
+
+
+def python_source(variable: str) -> str:
+    """chDB's `Python(name)` table function: reads the Arrow table held by the local variable
+    `name` of the calling function (chDB looks it up in the caller's frames)."""
+    if not _IDENTIFIER.match(variable):
+        raise ValueError(f"bad variable name {variable!r}")
+    return "Python(" + variable + ")"
+
+
+def select_source(columns: str, source: str, where: Iterable[str] = (), tail: str = "") -> str:
+    """`SELECT columns FROM source WHERE … tail` where source is `file_source(...)` or a
+    `select()` in parentheses."""
+    clause = " AND ".join(where) or "1"
+    return " ".join(("SELECT", columns, "FROM", source, "WHERE", clause, tail)).strip()
+
+
+def insert_select_token(table_name: str, columns: str, query: str, token: str) -> str:
+    """`INSERT INTO table (columns) SETTINGS insert_deduplication_token='…' query`: a repeated
+    token is dropped by chDB, so a replayed import chunk stores nothing twice."""
+    settings = "SETTINGS insert_deduplication_token='" + dedup_token(token) + "'"
+    return " ".join(("INSERT INTO", table(table_name), "(", columns, ")", settings, query))
+
+
+def write_file(path: str, fmt: str, query: str) -> str:
+    """`INSERT INTO FUNCTION file('path', Format) query`: chDB streams a result to a file."""
+    return " ".join(("INSERT INTO FUNCTION", file_source(path, fmt), query))

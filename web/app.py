@@ -17,7 +17,9 @@ from embedded_db.errors import AppError, NotFoundError, ValidationError
 from web.analysis_api import ANALYSIS_HANDLERS
 from web.auth import AuthError, ForbiddenError
 from web.charts_api import CHART_HANDLERS
+from web.dashboard import dashboard_handlers, template_config
 from web.export import export_events_handler
+from web.imports_api import IMPORT_HANDLERS
 from web.ingest import INGEST_HANDLERS
 from web.insights import INSIGHTS_HANDLERS
 from web.internal import INTERNAL_HANDLERS
@@ -36,6 +38,7 @@ API_HANDLERS = [
     *ANALYSIS_HANDLERS,
     *PEOPLE_HANDLERS,
     *INSIGHTS_HANDLERS,
+    *IMPORT_HANDLERS,
 ]
 WEEK_SECONDS = 7 * 24 * 3600
 
@@ -73,7 +76,9 @@ def build_app(
             *INTERNAL_HANDLERS,
             *API_HANDLERS,
             Router(path="/api", route_handlers=API_HANDLERS),
+            *dashboard_handlers(),
         ],
+        template_config=template_config(),
         lifespan=[lifespan],
         cors_config=CORSConfig(
             allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], max_age=WEEK_SECONDS

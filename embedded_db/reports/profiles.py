@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from embedded_db.errors import NotFoundError
+from embedded_db.errors import NotFoundError, ValidationError
 from embedded_db.exports import PROFILE_SELECT, camel_profile, iso_time, load_profiles
 from embedded_db.reports.events import EventListQuery, check_search, like_pattern, list_events
 from embedded_db.reports.sessions import check_page, page
@@ -39,6 +39,15 @@ _EVENT_METRICS = (
 )
 
 
+# Orders the profile list can be sorted by (each then by id, so pages are stable).
+PROFILE_SORTS = {
+    "lastSeen": "last_seen_at",
+    "firstSeen": "created_at",
+    "name": "lower(concat(first_name, ' ', last_name))",
+    "email": "lower(email)",
+}
+
+
 @dataclass
 class ProfileListQuery:
     project_id: str
@@ -46,6 +55,8 @@ class ProfileListQuery:
     identified: bool = False
     limit: int = 50
     offset: int = 0
+    sort: str = "lastSeen"  # a key of PROFILE_SORTS
+    descending: bool = True
 
 
 @dataclass
@@ -58,10 +69,14 @@ class PowerUsersQuery:
 
 
 def list_profiles(store: EventStore, q: ProfileListQuery) -> dict[str, Any]:
-    """One page of profiles, most recently seen first, with the total; `identified` keeps
-    only identified (external) profiles. Raises ValidationError for bad paging or search."""
+    """One page of profiles, most recently seen first (or in `sort` order), with the total;
+    `identified` keeps only identified (external) profiles. Raises ValidationError for bad
+    paging, search or sort."""
     check_page(q.limit, q.offset)
     check_search(q.search)
+    if q.sort not in PROFILE_SORTS:
+        raise ValidationError("sort", f"must be one of {', '.join(PROFILE_SORTS)}")
+    order = PROFILE_SORTS[q.sort] + (" DESC" if q.descending else " ASC")
     params: dict[str, Any] = {"project": q.project_id, "limit": q.limit, "offset": q.offset}
     where = ["project_id = {project:String}"]
     if q.search:
@@ -76,7 +91,7 @@ def list_profiles(store: EventStore, q: ProfileListQuery) -> dict[str, Any]:
             PROFILE_SELECT,
             "profiles",
             where,
-            "ORDER BY last_seen_at DESC, id LIMIT {limit:UInt32} OFFSET {offset:UInt64}",
+            "ORDER BY " + order + ", id LIMIT {limit:UInt32} OFFSET {offset:UInt64}",
             final=True,
         ),
         params,

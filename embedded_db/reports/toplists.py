@@ -263,3 +263,30 @@ def outbound_links(store: EventStore, q: ListQuery) -> dict[str, Any]:
         params,
     )
     return _page(rows, q)
+
+
+def top_events(store: EventStore, q: ListQuery) -> dict[str, Any]:
+    """Event names by count (the overview's top events, §4.2): name, events and the visitors
+    who sent them; the pipeline's `session_start`/`session_end` are left out."""
+    _check(q)
+    p = raw_plan(q.window)
+    params = _params(q, p)
+    where = [
+        "project_id = {project:String}",
+        p.raw_condition,
+        "name NOT IN ('session_start', 'session_end')",
+    ]
+    if q.filters:
+        compiled = compile_filters(q.filters)
+        params.update(compiled.params)
+        where += compiled.conditions
+    rows = store.query(
+        select(
+            "toString(name) AS name, count() AS count, uniq(profile_id) AS visitors",
+            "events",
+            where + _search(q, params, "name"),
+            "GROUP BY name ORDER BY count DESC, name LIMIT {limit:UInt32} OFFSET {offset:UInt32}",
+        ),
+        params,
+    )
+    return _page(rows, q)

@@ -1,0 +1,99 @@
+"""Imports are idempotent per file, resume after a crash at the last committed chunk without
+double-counting, and roll back completely when an insert fails."""
+
+from __future__ import annotations
+
+import pytest
+
+from embedded_db.errors import StoreError
+from embedded_db.imports import ledger
+from jobs.imports import Importer, resume_unfinished
+from tests.imports import samples
+from tests.imports.conftest import Imports
+
+
+class Crash(BaseException):
+    """Stands in for kill -9: not an Exception, so no handler in the importer runs."""
+
+
+def _counts(imports: Imports, project: str) -> tuple[int, int, int]:
+    return (
+        len(imports.events(project)),
+        len(imports.sessions(project)),
+        len(imports.profiles(project)),
+    )
+
+
+def _small_chunks(imports: Imports) -> Importer:
+    return Importer(
+        imports.store,
+        imports.meta,
+        imports.tmp / "work2",
+        imports.importer.lookups,
+        chunk_rows=2,
+        memory_mb=512,
+    )
+
+
+def test_reimporting_the_same_file_adds_nothing(imports: Imports) -> None:
+    path = samples.write_ndjson(imports.tmp / "e.ndjson")
+    first = imports.importer.run(path, imports.project_id)
+    again = imports.importer.run(path, imports.project_id)
+    assert first.already is False and again.already is True
+    assert _counts(imports, imports.project_id) == (samples.STORED_EVENTS, 3, 3)
+    copy = imports.tmp / "renamed.ndjson"  # the ledger keys on content, not on the name
+    copy.write_bytes(path.read_bytes())
+    assert imports.importer.run(copy, imports.project_id).already is True
+    assert _counts(imports, imports.project_id) == (samples.STORED_EVENTS, 3, 3)
+
+
+def test_a_crash_resumes_at_the_last_committed_chunk(imports: Imports) -> None:
+    path = samples.write_ndjson(imports.tmp / "e.ndjson")
+    importer = _small_chunks(imports)
+
+    def crash_after_second(index: int) -> None:
+        if index == 1:  # chunk 1 is in chDB, the ledger has not recorded it yet
+            raise Crash
+
+    with pytest.raises(Crash):
+        importer.run(path, imports.project_id, on_chunk=crash_after_second)
+    [record] = ledger.unfinished(imports.meta)
+    assert (record.status, record.chunks_done, record.chunks_total) == ("loading", 1, 4)
+    partial = len(imports.events())
+    assert 0 < partial < samples.STORED_EVENTS
+
+    assert resume_unfinished(importer) == [record.id]  # what the server does at start-up
+    assert _counts(imports, imports.project_id) == (samples.STORED_EVENTS, 3, 3)
+    assert ledger.get(imports.meta, record.id).status == "done"
+    clean = imports.new_project()
+    _small_chunks(imports).run(path, clean)
+    assert _counts(imports, clean) == _counts(imports, imports.project_id)
+    names = sorted(e["name"] for e in imports.events())
+    assert names == sorted(e["name"] for e in imports.events(clean))
+
+
+def test_a_failed_insert_is_rolled_back_and_can_be_retried(imports: Imports) -> None:
+    path = samples.write_ndjson(imports.tmp / "e.ndjson")
+    importer = _small_chunks(imports)
+
+    def fail_third(index: int) -> None:
+        if index == 2:
+            raise StoreError("disk full (simulated)")
+
+    with pytest.raises(StoreError, match="rolled back"):
+        importer.run(path, imports.project_id, on_chunk=fail_third)
+    assert _counts(imports, imports.project_id)[:2] == (0, 0)
+    [record] = ledger.recent(imports.meta, imports.project_id)
+    assert record.status == "failed" and "disk full" in record.error
+
+    retried = importer.run(path, imports.project_id)
+    assert retried.record is not None and retried.record.attempt == 2
+    assert _counts(imports, imports.project_id) == (samples.STORED_EVENTS, 3, 3)
+
+
+def test_dry_run_stores_nothing(imports: Imports) -> None:
+    path = samples.write_ndjson(imports.tmp / "e.ndjson")
+    result = imports.importer.run(path, imports.project_id, dry_run=True)
+    assert (result.dry_run, result.events, result.sessions) == (True, samples.STORED_EVENTS, 3)
+    assert _counts(imports, imports.project_id) == (0, 0, 0)
+    assert ledger.recent(imports.meta, imports.project_id) == []
