@@ -14,6 +14,7 @@ from embedded_db.errors import ValidationError
 from embedded_db.filters import parse_filters
 from embedded_db.reports.active_users import ActiveUsersQuery, active_users
 from embedded_db.reports.overview import OverviewQuery, live_visitors, overview
+from embedded_db.reports.page_performance import PageQuery, page_performance
 from embedded_db.reports.toplists import (
     DIMENSIONS,
     dimension_list,
@@ -89,6 +90,27 @@ async def insights_pages(
     return json_response(await store.run(top_pages, store, query))
 
 
+@get("/insights/{project_id:str}/pages/performance", summary="Pages with bounce and time on page")
+async def insights_page_performance(
+    request: Request[Any, Any, Any], project_id: FromPath[str]
+) -> Response[Any]:
+    caller = await read_caller(request, project_id)
+    params = params_of(request)
+    listed = list_query(caller.project.id, caller.project.timezone, params)
+    query = PageQuery(
+        project_id=listed.project_id,
+        window=listed.window,
+        filters=listed.filters,
+        search=listed.search,
+        sort=str(params.get("sort") or "views"),
+        direction=str(params.get("direction") or "desc"),
+        limit=listed.limit,
+        offset=listed.offset,
+    )
+    store = request.app.state.store
+    return json_response(await store.run(page_performance, store, query))
+
+
 @get("/insights/{project_id:str}/pages/entry_exit", summary="Entry or exit pages")
 async def insights_entry_exit(
     request: Request[Any, Any, Any], project_id: FromPath[str]
@@ -153,6 +175,7 @@ INSIGHTS_HANDLERS = [
     insights_live,
     insights_pages,
     insights_entry_exit,
+    insights_page_performance,
     insights_map,
     insights_active_users,
     insights_outbound_links,

@@ -83,6 +83,13 @@ def test_insights_report_what_was_tracked(live_server: LiveServer) -> None:
         "sessions": 2,
         "pageviews": 2,
     }
+    performance = insights(live_server, "pages/performance", sort="path", direction="asc").json()
+    assert [(p["path"], p["views"], p["sessions"]) for p in performance["data"]] == [
+        ("/", 1, 1),
+        ("/pricing", 2, 2),
+        ("/signup", 1, 1),
+    ]
+    assert insights(live_server, "pages/performance", sort="nope").json()["field"] == "sort"
     entries = insights(live_server, "pages/entry_exit", mode="entry").json()["data"]
     assert {(p["path"], p["sessions"]) for p in entries} == {("/", 1), ("/pricing", 1)}
     countries = insights(live_server, "country").json()["data"]
