@@ -57,7 +57,7 @@ def conversion(store: EventStore, q: ConversionQuery) -> dict[str, Any]:
 def _counts(store: EventStore, q: ConversionQuery) -> dict[str, Counts]:
     if q.interval not in INTERVALS:  # the bucket function below comes from this registry
         raise ValueError(f"unknown interval {q.interval!r}")
-    sql, params = group_sql(q.funnel, q.funnel.window)
+    sql, params = group_sql(q.funnel, q.funnel.window, with_path=False)
     bucket = f"toString({BUCKET_SQL[q.interval]}(first_at, {{tz:String}}))"
     rows = store.query(
         select_from(

@@ -49,13 +49,16 @@ _FOLD = (
 )
 _PATH = "arrayLast(c -> notEmpty(c), " + _FOLD + ".2) AS path"
 _PROFILE_GROUP = "if(s.pid != '', s.pid, e.profile_id)"
-_TIMING = (
+# Level counts per breakdown value and, in the same pass (the grand-total grouping set), the
+# times between steps of the groups that got past the first one.
+_LEVELS_AND_TIMING = (
+    "grouping(level, bv) != 0 AS total_row, level, bv, count() AS n, "
     "countIf(length(path) = {steps:UInt8}) AS converted, "
     "ifNotFinite(avgIf(path[-1] - path[1], length(path) = {steps:UInt8}), 0) AS ttc_avg, "
     "ifNotFinite(quantileExactInclusiveIf(0.5)(path[-1] - path[1], "
     "length(path) = {steps:UInt8}), 0) AS ttc_median, "
-    "avgForEach(arrayDifference(path)) AS gap_avg, "
-    "quantileExactInclusiveForEach(0.5)(arrayDifference(path)) AS gap_median"
+    "avgForEachIf(arrayDifference(path), level > 1) AS gap_avg, "
+    "quantileExactInclusiveForEachIf(0.5)(arrayDifference(path), level > 1) AS gap_median"
 )
 
 
@@ -133,9 +136,10 @@ def breakdown_expression(name: str, params: dict[str, Any]) -> str:
     return "properties[{bk:String}]"
 
 
-def group_sql(q: FunnelQuery, window: Window) -> tuple[str, dict[str, Any]]:
+def group_sql(q: FunnelQuery, window: Window, with_path: bool = True) -> tuple[str, dict[str, Any]]:
     """The per-group subquery: g, level, bv (breakdown value), first_at (first first-step
-    event, UTC) and path (ms times of the chain that reached the group's deepest step)."""
+    event, UTC) and, `with_path`, path (ms times of the chain that reached the group's deepest
+    step; replaying the chain costs as much as the funnel itself)."""
     q.check()
     params: dict[str, Any] = {
         "project": q.project_id,
@@ -176,8 +180,8 @@ def group_sql(q: FunnelQuery, window: Window) -> tuple[str, dict[str, Any]]:
     columns = (
         ("session_id" if q.group == "session_id" else _PROFILE_GROUP) + " AS g, "
         "windowFunnel({window_ms:UInt64}, 'strict_increase')(toUInt64(t), " + conds + ") "
-        "AS level, argMinIf(b, t, step = 0) AS bv, minIf(created_at, step = 0) AS first_at, "
-        + _PATH
+        "AS level, argMinIf(b, t, step = 0) AS bv, minIf(created_at, step = 0) AS first_at"
+        + (", " + _PATH if with_path else "")
     )
     tail = "AS e GROUP BY g"
     if q.group == "profile_id":
@@ -198,10 +202,9 @@ def group_sql(q: FunnelQuery, window: Window) -> tuple[str, dict[str, Any]]:
 def funnel(store: EventStore, q: FunnelQuery) -> dict[str, Any]:
     """Steps (count, % of the first, drop-offs), totals with time to convert (seconds), an
     optional breakdown, the previous period and plain-English suggestions."""
-    levels = _levels(store, q, q.window)
+    levels, timing = _scan(store, q)
     total = _merge(levels.values(), len(q.steps))
     steps = step_rows(q.steps, total)
-    timing = _timing(store, q)
     for row, gap in zip(steps[1:], timing["gaps"], strict=False):
         row["time"] = gap
     result: dict[str, Any] = {
@@ -233,18 +236,33 @@ def funnel(store: EventStore, q: FunnelQuery) -> dict[str, Any]:
 
 def _levels(store: EventStore, q: FunnelQuery, window: Window) -> dict[str, list[int]]:
     """Groups that reached exactly level k (index k-1), per breakdown value."""
-    sql, params = group_sql(q, window)
+    sql, params = group_sql(q, window, with_path=False)
+    rows = store.query(
+        select_from("level, bv, count() AS n", sql, "WHERE level > 0 GROUP BY level, bv"), params
+    )
+    return _histograms(rows, len(q.steps))
+
+
+def _histograms(rows: list[dict[str, Any]], size: int) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for row in sorted(rows, key=lambda r: (r["bv"], int(r["level"]))):
+        exact = out.setdefault(row["bv"] or NOT_SET, [0] * size)
+        exact[int(row["level"]) - 1] += int(row["n"])
+    return out
+
+
+def _scan(store: EventStore, q: FunnelQuery) -> tuple[dict[str, list[int]], dict[str, Any]]:
+    """Level histograms per breakdown value and the timing, in one pass over the window."""
+    sql, params = group_sql(q, q.window)
     rows = store.query(
         select_from(
-            "level, bv, count() AS n", sql, "WHERE level > 0 GROUP BY level, bv ORDER BY bv, level"
+            _LEVELS_AND_TIMING, sql, "WHERE level > 0 GROUP BY GROUPING SETS ((level, bv), ())"
         ),
         params,
     )
-    out: dict[str, list[int]] = {}
-    for row in rows:
-        exact = out.setdefault(row["bv"] or NOT_SET, [0] * len(q.steps))
-        exact[int(row["level"]) - 1] += int(row["n"])
-    return out
+    levels = _histograms([r for r in rows if not r["total_row"]], len(q.steps))
+    totals = [r for r in rows if r["total_row"]]
+    return levels, _timing(totals[0] if totals else None)
 
 
 def _merge(histograms: Any, size: int) -> list[int]:
@@ -289,19 +307,21 @@ def step_rows(steps: Sequence[Step], counts: Sequence[int]) -> list[dict[str, An
     return rows
 
 
-def _timing(store: EventStore, q: FunnelQuery) -> dict[str, Any]:
-    sql, params = group_sql(q, q.window)
-    [row] = store.query(select_from(_TIMING, sql, "WHERE level > 1"), params)
-    converted = int(row["converted"])
+def _timing(row: dict[str, Any] | None) -> dict[str, Any]:
+    converted = int(row["converted"]) if row else 0
     ttc = {
         "convertedGroups": converted,
-        "medianSeconds": _seconds(row["ttc_median"]) if converted else None,
-        "averageSeconds": _seconds(row["ttc_avg"]) if converted else None,
+        "medianSeconds": _seconds(row["ttc_median"]) if row and converted else None,
+        "averageSeconds": _seconds(row["ttc_avg"]) if row and converted else None,
     }
-    gaps = [
-        {"medianSeconds": _seconds(median), "averageSeconds": _seconds(avg)}
-        for median, avg in zip(row["gap_median"][1:], row["gap_avg"][1:], strict=True)
-    ]
+    gaps = (
+        [
+            {"medianSeconds": _seconds(median), "averageSeconds": _seconds(avg)}
+            for median, avg in zip(row["gap_median"][1:], row["gap_avg"][1:], strict=True)
+        ]
+        if row
+        else []
+    )
     return {"timeToConvert": ttc, "gaps": gaps}
 
 

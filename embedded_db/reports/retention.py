@@ -36,16 +36,12 @@ CRITERIA = ("on", "on_or_after")
 RETENTION_INTERVALS = ("day", "week", "month")
 MAX_COHORTS = 120
 SYNTHETIC = "name NOT IN ('session_start', 'session_end')"
-# Period number of a return (r.at) after its cohort's first bucket day (c.cohort), local time.
+# Period number of a return bucket `b` after the cohort's bucket, both local Dates.
 _PERIOD = {
-    "day": "dateDiff('day', c.cohort, toDate(r.at, {tz:String}))",
-    "week": "intDiv(dateDiff('day', c.cohort, toMonday(r.at, {tz:String})), 7)",
-    "month": "dateDiff('month', c.cohort, toStartOfMonth(r.at, {tz:String}))",
+    "day": "dateDiff('day', cohort, b)",
+    "week": "intDiv(dateDiff('day', cohort, b), 7)",
+    "month": "dateDiff('month', cohort, b)",
 }
-_ON = "toString(cohort) AS cohort, period, uniqExact(profile_id) AS n"
-_ON_OR_AFTER = (
-    "toString(cohort) AS cohort, arrayJoin(range(toUInt32(top) + 1)) AS period, count() AS n"
-)
 
 
 @dataclass
@@ -74,15 +70,14 @@ def retention(store: EventStore, q: RetentionQuery) -> dict[str, Any]:
     starts = bucket_starts(q.window, q.interval)
     if len(starts) > MAX_COHORTS:
         raise ValidationError("interval", f"more than {MAX_COHORTS} cohorts; pick a longer one")
-    cohort, joined, params = _queries(q, starts)
-    sizes_sql = select_from(
-        "toString(cohort) AS cohort, count() AS size", cohort, "GROUP BY cohort"
-    )
-    sizes = {r["cohort"]: int(r["size"]) for r in store.query(sizes_sql, params)}
-    counts = {
-        (r["cohort"], int(r["period"])): int(r["n"])
-        for r in store.query(_returns_sql(q.criteria, joined), params)
-    }
+    sql, params = _matrix_sql(q, starts)
+    sizes: dict[str, int] = {}
+    counts: dict[tuple[str, int], int] = {}
+    for r in store.query(sql, params):
+        if int(r["period"]) < 0:
+            sizes[r["cohort"]] = int(r["n"])
+        else:
+            counts[(r["cohort"], int(r["period"]))] = int(r["n"])
     now = q.now or datetime.now(UTC)
     cohorts = []
     for i, start in enumerate(starts):
@@ -118,9 +113,10 @@ def _name_condition(names: list[str], param: str, params: dict[str, Any]) -> str
     return f"name IN {{{param}:Array(String)}}"
 
 
-def _queries(q: RetentionQuery, starts: list[datetime]) -> tuple[str, str, dict[str, Any]]:
-    """The cohort subquery (profile_id, first_at, cohort), the returns joined to it (cohort,
-    profile_id, period) and the parameters of both."""
+def _matrix_sql(q: RetentionQuery, starts: list[datetime]) -> tuple[str, dict[str, Any]]:
+    """One pass over the events: per visitor, the first start event in range and the latest
+    return time in each local bucket; then (cohort, period, visitors) rows, with period -1
+    giving each cohort's size."""
     observe_end = _advance(starts[0], q.interval, 2 * len(starts) - 1, q.window.tz)
     params: dict[str, Any] = {
         "project": q.project_id,
@@ -130,49 +126,48 @@ def _queries(q: RetentionQuery, starts: list[datetime]) -> tuple[str, str, dict[
     }
     compiled = compile_filters(q.filters)
     params.update(compiled.params)
-    base = ["project_id = {project:String}", "profile_id != ''", *compiled.conditions]
-    cohort = select(
-        f"profile_id, min(created_at) AS first_at, "
-        f"{BUCKET_SQL[q.interval]}(first_at, {{tz:String}}) AS cohort",
-        "events",
-        [
-            *base,
-            "created_at >= {start:DateTime64(3, 'UTC')}",
-            "created_at < {end:DateTime64(3, 'UTC')}",
-            _name_condition(q.start_events, "start_names", params),
-        ],
-        "GROUP BY profile_id",
+    started = (
+        "("
+        + _name_condition(q.start_events, "start_names", params)
+        + " AND created_at < {end:DateTime64(3, 'UTC')})"
     )
-    returns = select(
-        "profile_id, created_at AS at",
+    returned = _name_condition(_return_events(q), "return_names", params)
+    bucket = BUCKET_SQL[q.interval]
+    per_visitor = select(
+        f"profile_id, minIf(created_at, {started}) AS first_at, "
+        f"maxMapIf([{bucket}(created_at, {{tz:String}})], "
+        f"[toUnixTimestamp64Milli(created_at)], {returned}) AS latest",
         "events",
         [
-            *base,
+            "project_id = {project:String}",
+            "profile_id != ''",
+            *compiled.conditions,
             "created_at >= {start:DateTime64(3, 'UTC')}",
             "created_at < {observe_end:DateTime64(3, 'UTC')}",
-            _name_condition(_return_events(q), "return_names", params),
+            f"({started} OR {returned})",
         ],
+        f"GROUP BY profile_id HAVING countIf({started}) > 0",
     )
-    joined = select_from(
-        "c.cohort AS cohort, c.profile_id AS profile_id, " + _PERIOD[q.interval] + " AS period",
-        cohort,
-        "AS c INNER JOIN (" + returns + ") AS r ON r.profile_id = c.profile_id "
-        "WHERE r.at >= c.first_at",
+    # return buckets at or after the first start event (only the cohort's own bucket can hold
+    # earlier ones), as period numbers
+    periods = (
+        f"arrayMap(b -> {_PERIOD[q.interval]}, arrayFilter((b, t) -> "
+        "t >= toUnixTimestamp64Milli(first_at), latest.1, latest.2))"
     )
-    return cohort, joined, params
-
-
-def _returns_sql(criteria: str, joined: str) -> str:
-    """Returning visitors per (cohort, period ≤ last): active in the period, or (on_or_after)
-    in it or any later period of the matrix."""
-    if criteria == "on":
-        return select_from(_ON, joined, "WHERE period <= {last:UInt32} GROUP BY cohort, period")
-    tops = select_from(
-        "cohort, profile_id, least(max(period), {last:UInt32}) AS top",
-        joined,
-        "GROUP BY cohort, profile_id",
+    if q.criteria == "on":
+        active = f"arrayFilter(p -> p <= {{last:Int32}}, {periods})"
+    else:  # on_or_after: every period up to the latest active one (capped at the matrix)
+        top = f"least(arrayMax(arrayConcat([-1], {periods})), {{last:Int32}})"
+        active = f"range(toInt32({top}) + 1)"
+    rows = select_from(
+        f"profile_id, {bucket}(first_at, {{tz:String}}) AS cohort, "
+        f"arrayJoin(arrayConcat([-1], {active})) AS period",
+        per_visitor,
     )
-    return select_from(_ON_OR_AFTER, tops, "GROUP BY cohort, period")
+    sql = select_from(
+        "toString(cohort) AS cohort, period, count() AS n", rows, "GROUP BY cohort, period"
+    )
+    return sql, params
 
 
 def _overall(cohorts: list[dict[str, Any]], periods: int) -> dict[str, Any]:
