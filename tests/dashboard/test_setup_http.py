@@ -211,3 +211,35 @@ def test_the_tracker_and_vendored_libraries_are_served_locally(first_run: FirstR
 def test_no_secrets_leak_into_the_data_dir_listing(first_run: FirstRun) -> None:
     meta_db = Path(first_run.server.data_dir / "meta.db").read_bytes()
     assert OWNER_PASSWORD.encode() not in meta_db
+
+
+def test_local_mode_setup_needs_no_account_on_this_computer(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    server = start_server(
+        tmp_path_factory.mktemp("local-setup"), {"OPENPANEL_DASHBOARD_LOCAL_MODE": "true"}
+    )
+    browser = BrowserSession(server.url)
+    try:
+        form = browser.get("/setup")
+        assert "optional on this computer" in form.text
+        created = browser.post(
+            "/setup",
+            {
+                "organization": "Me",
+                "project": "My app",
+                "domain": "localhost:5173",
+                "timezone": "UTC",
+            },
+        )
+        assert created.status_code == 303 and created.headers["location"].endswith("/install")
+        assert browser.get(created.headers["location"]).status_code == 200
+        meta = MetaStore(server.data_dir / "meta.db")
+        try:
+            owner = Accounts(meta).local_owner()
+            assert owner is not None and owner.email == "owner@localhost.localdomain"
+        finally:
+            meta.close()
+    finally:
+        browser.close()
+        server.stop()

@@ -6,6 +6,7 @@ browser client (CORS: the site's origin) and opens the tracking snippet page for
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import anyio.to_thread
@@ -32,6 +33,7 @@ from web.dashboard.state import dashboard
 from web.security import RateLimited
 
 BROWSER_CLIENT = "Website (browser, no secret)"
+LOCAL_OWNER = "owner@localhost.localdomain"
 
 
 def _logged_in(request: Request[Any, Any, Any], user: User, target: str) -> Response[Any]:
@@ -48,7 +50,8 @@ class SetupController(Controller):
     async def show(self, request: Request[Any, Any, Any]) -> Response[Any]:
         if dashboard(request.app).accounts.user_count():
             return Redirect("/login", status_code=303)
-        return render("setup.html", form=FormState(), timezones=timezones())
+        local = local_login_allowed(request)
+        return render("setup.html", form=FormState(), timezones=timezones(), local=local)
 
     @post("/", status_code=200)
     async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -56,8 +59,13 @@ class SetupController(Controller):
         if board.accounts.user_count():
             return Redirect("/login", status_code=303)
         form = FormState(await form_of(request))
+        local = local_login_allowed(request)
         try:
             values = form.values
+            if local and not values.get("email", "").strip() and not values.get("password"):
+                # the desktop app: this computer logs in without a password; one can be set
+                # later (account settings) to log in from elsewhere
+                values["email"], values["password"] = LOCAL_OWNER, secrets.token_urlsafe(24)
             email, password = text(values, "email"), values.get("password", "")
             organization = text(values, "organization", 100)
             name = text(values, "project", 100)
@@ -67,7 +75,8 @@ class SetupController(Controller):
                 board.accounts.create_owner, email, password, organization
             )
         except ValidationError as exc:
-            return render("setup.html", 400, form=form.fail(exc), timezones=timezones())
+            form = form.fail(exc)
+            return render("setup.html", 400, form=form, timezones=timezones(), local=local)
         meta: MetaStore = request.app.state.meta
         project = meta.create_project(
             name, cors=[origin], domain=origin, timezone=tz, organization_id=org_id
