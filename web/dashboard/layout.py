@@ -10,6 +10,7 @@ from litestar import Request
 from litestar.response import Template
 
 from web.dashboard.auth import Access
+from web.dashboard.state import dashboard
 from web.dashboard.templates import SECURITY_HEADERS
 from web.dashboard.view import FILTER_FIELDS, OPERATOR_LABELS, View
 
@@ -103,5 +104,6 @@ def project_page(
         view=view,
         filter_fields=FILTER_FIELDS,
         operators=OPERATOR_LABELS,
+        geo_attribution=dashboard(request.app).geo_attribution,
         **context,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
@@ -56,6 +57,7 @@ class Dashboard:
     per_ip: FailureLimiter
     local_mode: bool
     public_url: str
+    geo_attribution: str = ""  # shown wherever geo data appears (DB-IP's CC BY licence)
 
 
 def dashboard(app: Litestar) -> Dashboard:
@@ -73,6 +75,21 @@ def dashboard(app: Litestar) -> Dashboard:
             per_ip=FailureLimiter(IP_FAILURES, LOGIN_WINDOW_SECONDS),
             local_mode=bool(getattr(settings, "dashboard_local_mode", False)),
             public_url=str(getattr(settings, "public_url", "") or ""),
+            geo_attribution=geo_attribution(settings),
         )
         state.dashboard = found
     return found
+
+
+def geo_attribution(settings: Any) -> str:
+    """The first line of the ATTRIBUTION.txt beside the GeoIP database, if there is one (the
+    Docker image's DB-IP database carries one: its licence asks to credit DB-IP)."""
+    resolve = getattr(settings, "resolved_geoip_db", None)
+    database = resolve() if callable(resolve) else None
+    if database is None:
+        return ""
+    note = Path(database).with_name("ATTRIBUTION.txt")
+    try:
+        return note.read_text(encoding="utf-8").strip().splitlines()[0][:300]
+    except (OSError, IndexError, UnicodeDecodeError):
+        return ""
