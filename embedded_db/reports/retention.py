@@ -133,10 +133,18 @@ def _matrix_sql(q: RetentionQuery, starts: list[datetime]) -> tuple[str, dict[st
     )
     returned = _name_condition(_return_events(q), "return_names", params)
     bucket = BUCKET_SQL[q.interval]
+    same = set(q.start_events) == set(_return_events(q))
+    if same:
+        # the first start event is itself the earliest return: the set of return buckets is
+        # enough (half the cost of keeping the latest return time per bucket)
+        latest = f"groupUniqArrayIf({bucket}(created_at, {{tz:String}}), {returned}) AS latest"
+    else:
+        latest = (
+            f"maxMapIf([{bucket}(created_at, {{tz:String}})], "
+            f"[toUnixTimestamp64Milli(created_at)], {returned}) AS latest"
+        )
     per_visitor = select(
-        f"profile_id, minIf(created_at, {started}) AS first_at, "
-        f"maxMapIf([{bucket}(created_at, {{tz:String}})], "
-        f"[toUnixTimestamp64Milli(created_at)], {returned}) AS latest",
+        f"profile_id, minIf(created_at, {started}) AS first_at, {latest}",
         "events",
         [
             "project_id = {project:String}",
@@ -150,10 +158,13 @@ def _matrix_sql(q: RetentionQuery, starts: list[datetime]) -> tuple[str, dict[st
     )
     # return buckets at or after the first start event (only the cohort's own bucket can hold
     # earlier ones), as period numbers
-    periods = (
-        f"arrayMap(b -> {_PERIOD[q.interval]}, arrayFilter((b, t) -> "
-        "t >= toUnixTimestamp64Milli(first_at), latest.1, latest.2))"
-    )
+    if same:
+        periods = f"arrayFilter(p -> p >= 0, arrayMap(b -> {_PERIOD[q.interval]}, latest))"
+    else:
+        periods = (
+            f"arrayMap(b -> {_PERIOD[q.interval]}, arrayFilter((b, t) -> "
+            "t >= toUnixTimestamp64Milli(first_at), latest.1, latest.2))"
+        )
     if q.criteria == "on":
         active = f"arrayFilter(p -> p <= {{last:Int32}}, {periods})"
     else:  # on_or_after: every period up to the latest active one (capped at the matrix)
