@@ -46,7 +46,7 @@ from jobs.enrich.useragent import UserAgentParser
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
-CHUNK_ROWS = 500_000
+CHUNK_ROWS = 2_000_000  # file rows per chunk (a resumed import redoes at most one)
 
 
 @dataclass
@@ -229,7 +229,7 @@ class Importer:
             if record.status == "staging":
                 self._record_staged(record, staged)
             try:
-                self._load(con, record, staged, report, on_chunk)
+                self._load(con, record, staged, folder / "out", report, on_chunk)
             except (AppError, OSError) as exc:
                 self._undo(record, exc)
                 raise StoreError(
@@ -292,18 +292,23 @@ class Importer:
         con: Any,
         record: ledger.ImportRecord,
         staged: Staged,
+        out: Path,
         report: Progress,
         on_chunk: Callable[[int], None] | None,
     ) -> None:
         output = staged.output
         chunks = output.chunks
         record.chunks_total = len(chunks)
+        if record.chunks_done < len(chunks):
+            report("writing", 0, len(chunks))
+            shutil.rmtree(out, ignore_errors=True)  # files a crashed attempt left behind
+            with duck.reading(out):  # e.g. a full disk: an AppError, so the import rolls back
+                sessionize.write_chunks(con, output, out)
         for index, chunk in enumerate(chunks):
             if index < record.chunks_done:
                 continue
             report("loading", index, len(chunks))
-            events, visits = sessionize.chunk_tables(con, output, chunk)
-            loader.load_chunk(self.store, events, visits, record.token, chunk)
+            loader.load_chunk(self.store, out, record.token, chunk)
             if on_chunk is not None:
                 on_chunk(index)
             record.chunks_done = index + 1

@@ -1,4 +1,4 @@
-"""chDB's side of an import: insert the staged chunks (Arrow tables handed over in-process) with
+"""chDB's side of an import: insert the staged chunks (Parquet files DuckDB wrote) with
 deduplication tokens, merge the import's profiles over stored ones, undo a failed import.
 
 Imported rows are recognised by `imported_at` (one value per import attempt, recorded in the
@@ -8,11 +8,13 @@ ledger), so a rollback needs no list of ids.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from embedded_db.imports.canonical import EVENT_COLUMNS, SESSION_COLUMNS
 from embedded_db.sql import (
     delete_where,
+    file_source,
     insert_select_token,
     python_source,
     select,
@@ -42,21 +44,23 @@ def ch_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def load_chunk(store: EventStore, events: Any, sessions: Any, token: str, chunk: int) -> None:
-    """Insert one chunk (Arrow tables of events, then visits); repeating it with the same token
-    stores nothing twice."""
-    for table_name, columns, rows, tag in (
-        ("events", EVENT_COLUMNS, events, "e"),
-        ("sessions", SESSION_COLUMNS, sessions, "s"),
+def load_chunk(store: EventStore, folder: Path, token: str, chunk: int) -> None:
+    """Insert one chunk (the Parquet files `sessionize.write_chunks` left under `folder`: events,
+    then visits); repeating it with the same token stores nothing twice."""
+    for table_name, columns, tag in (
+        ("events", EVENT_COLUMNS, "e"),
+        ("sessions", SESSION_COLUMNS, "s"),
     ):
-        if rows.num_rows:
-            insert_arrow(store, table_name, columns, rows, f"{token}:{tag}{chunk}")
+        part = folder / table_name / f"chunk={chunk}"
+        files = sorted(part.glob("*.parquet")) if part.is_dir() else []
+        for index, file in enumerate(files):
+            suffix = f".{index}" if index else ""
+            insert_file(store, table_name, columns, file, f"{token}:{tag}{chunk}{suffix}")
 
 
-def insert_arrow(store: EventStore, table_name: str, columns: str, staged: Any, token: str) -> None:
-    """`INSERT … SELECT` from an Arrow table: chDB's Python() table function reads it from this
-    function's local variable `staged` (no copy through a file or JSON)."""
-    query = select_source(columns, python_source("staged"))
+def insert_file(store: EventStore, table_name: str, columns: str, file: Path, token: str) -> None:
+    """`INSERT … SELECT` from a Parquet file DuckDB wrote (chDB reads it itself, in parallel)."""
+    query = select_source(columns, file_source(str(file), "Parquet"))
     store.execute(insert_select_token(table_name, columns, query, token))
 
 

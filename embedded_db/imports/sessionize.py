@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from embedded_db.imports.canonical import DEVICE as DEVICE_COLUMNS
 from embedded_db.imports.canonical import EVENT_COLUMNS, SESSION_COLUMNS
-from embedded_db.sql import duck_create, duck_select
+from embedded_db.sql import duck_copy, duck_create, duck_select
 
 SESSION_EVENTS = "('session_start', 'session_end')"
 _BASE = duck_select(
@@ -313,37 +314,54 @@ def sessionize(
     timeout_ms: int = 30 * 60_000,
     version: int = 1,
 ) -> Output:
-    """Build the temp tables `out_events` and `out_sessions` (rows as the chDB tables take
-    them, each with a `chunk`: a range of file rows, with the start/end events and the row of
-    every visit that begins there) and `out_profiles`."""
+    """Build the temp tables `visits` and `out_profiles` and list the chunks (ranges of file
+    rows); `write_chunks` then writes each chunk's events and visits for chDB."""
     con.execute("CREATE OR REPLACE TEMP VIEW base AS " + _BASE)
     con.execute(duck_create("visit_numbers", _VISIT_NUMBERS), {"timeout": timeout_ms})
     con.execute(duck_create("tracked", _TRACKED))
     con.execute(duck_create("visits", _VISITS), {"project": project_id})
     con.execute(duck_create("out_profiles", _PROFILES))
-    params = {"project": project_id, "imported_at": imported_at, "size": chunk_rows}
-    con.execute(duck_create("out_events", _EVENTS), {**params, "key": key})
-    con.execute(
-        duck_create("out_sessions", _SESSIONS),
-        {"project": project_id, "size": chunk_rows, "version": version},
-    )
-    found = con.execute("SELECT DISTINCT chunk FROM out_events ORDER BY 1").fetchall()
+    found = con.execute(_CHUNKS, {"size": chunk_rows}).fetchall()
+    params = {
+        "project": project_id,
+        "imported_at": imported_at,
+        "size": chunk_rows,
+        "key": key,
+        "version": version,
+    }
     return Output([int(r[0]) for r in found], params)
 
 
 _EVENTS = " UNION ALL ".join((_VISITED_EVENTS, _STARTS, _ENDS, _LOOSE))
+# Every stored row belongs to the chunk of a file row (its own, or its visit's first row).
+_CHUNKS = "SELECT DISTINCT row_no // $size FROM base ORDER BY 1"
+# Hive-style folders `chunk=N/` (the chunk column is left out of the files). Timestamps stay
+# naive (Parquet's not-adjusted-to-UTC), which chDB reads as UTC whatever the local zone.
+_PARTITIONED = "FORMAT parquet, PARTITION_BY (chunk), OVERWRITE_OR_IGNORE, COMPRESSION lz4"
+_SINGLE = "FORMAT parquet, COMPRESSION lz4"
 
 
-def chunk_tables(con: Any, output: Output, chunk: int) -> tuple[Any, Any]:
-    """(events, sessions) of one chunk as Arrow tables, columns in table order."""
-    params = {"chunk": chunk}
-    events = con.sql(
-        duck_select([EVENT_COLUMNS], "out_events", "WHERE chunk = $chunk"), params=params
+def write_chunks(con: Any, output: Output, folder: Path) -> None:
+    """Write every chunk's rows (events with the visit start/end events, and visits; columns in
+    table order) as Parquet under `folder/events/chunk=N/` and `folder/sessions/chunk=N/`."""
+    if not output.chunks:
+        return
+    p = output.params
+    jobs = (
+        ("events", EVENT_COLUMNS, _EVENTS, ("project", "imported_at", "size", "key")),
+        ("sessions", SESSION_COLUMNS, _SESSIONS, ("project", "size", "version")),
     )
-    sessions = con.sql(
-        duck_select([SESSION_COLUMNS], "out_sessions", "WHERE chunk = $chunk"), params=params
-    )
-    return _table(events), _table(sessions)
+    for name, columns, query, keys in jobs:
+        params = {k: p[k] for k in keys}
+        if len(output.chunks) == 1:  # one file, no partitioning pass (DuckDB's is slow)
+            target = folder / name / f"chunk={output.chunks[0]}"
+            target.mkdir(parents=True, exist_ok=True)
+            rows = duck_select([columns], "(" + query + ")")
+            con.execute(duck_copy(rows, str(target / "data_0.parquet"), _SINGLE), params)
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            rows = duck_select([columns, "chunk"], "(" + query + ")")
+            con.execute(duck_copy(rows, str(folder / name), _PARTITIONED), params)
 
 
 def profile_table(con: Any) -> Any:
