@@ -212,7 +212,7 @@ def _value_condition(expr: str, flt: Filter, p: str, params: dict[str, Any]) -> 
     }[op]
     parts = []
     for j, value in enumerate(values):
-        params[f"{p}_{j}"] = patterns.format(_escape_like(value))
+        params[f"{p}_{j}"] = patterns.format(escape_like(value))
         parts.append(f"{expr} ILIKE {{{p}_{j}:String}}")
     joined = "(" + " OR ".join(parts) + ")"
     return f"NOT {joined}" if op == "doesNotContain" else joined
@@ -226,8 +226,14 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _escape_like(value: str) -> str:
+def escape_like(value: str) -> str:
+    """`value` for a LIKE pattern with `\\`, `%` and `_` matched literally."""
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def like_pattern(text: str) -> str:
+    """`%text%`: a LIKE/ILIKE pattern for "contains `text`" (bound as a parameter)."""
+    return f"%{escape_like(text)}%"
 
 
 def _check_regex(value: str) -> None:

@@ -63,11 +63,30 @@ def _dimension_tuples() -> str:
 
 
 _DIMENSION_TUPLES = _dimension_tuples()
+# The additive visit aggregates, one per `rollup_visits` column: rolled hours store them and
+# reports compute the same ones over the raw hours, then sum both (see `visit_sums`).
+_VISIT_SUMS = {
+    "sessions": "count()",
+    "screen_views": "sum(screen_view_count)",
+    "bounces": "countIf(is_bounce)",
+    "duration_sum": "sumIf(duration, duration > 0)",
+    "duration_count": "countIf(duration > 0)",
+}
+
+
+def visit_sums(prefix: str = "") -> str:
+    """The additive visit aggregates over `sessions` rows, named `<prefix><column>`."""
+    return ", ".join(f"{agg} AS {prefix}{col}" for col, agg in _VISIT_SUMS.items())
+
+
+def rolled_sums(prefix: str = "") -> str:
+    """The same aggregates as stored in `rollup_visits`, named like `visit_sums(prefix)`."""
+    return ", ".join(f"{col} AS {prefix}{col}" for col in _VISIT_SUMS)
+
+
 _VISIT_ROLLUP = (
     "project_id, toStartOfHour(created_at) AS hour, d.1 AS dimension, d.2 AS value, "
-    "d.3 AS prefix, count() AS sessions, sum(screen_view_count) AS screen_views, "
-    "countIf(is_bounce) AS bounces, sumIf(duration, duration > 0) AS duration_sum, "
-    "countIf(duration > 0) AS duration_count, "
+    f"d.3 AS prefix, {visit_sums()}, "
     # visitors are only ever asked of the totals; per-value states would triple the table
     "uniqStateIf(profile_id, d.1 = '') AS visitors, "
     "{version:UInt64} AS version"

@@ -13,7 +13,7 @@ from typing import Any
 
 from embedded_db.errors import ValidationError
 from embedded_db.exports import EVENT_SELECT, camel_event
-from embedded_db.filters import EVENT_COLUMNS, Filter, column_for, compile_filters
+from embedded_db.filters import EVENT_COLUMNS, Filter, column_for, compile_filters, like_pattern
 from embedded_db.reports.sessions import check_page, page
 from embedded_db.sql import array_literal, select
 from embedded_db.store import EventStore
@@ -34,12 +34,6 @@ class EventListQuery:
     profile_id: str | None = None
     limit: int = 50
     offset: int = 0
-
-
-def like_pattern(text: str) -> str:
-    """`%text%` for ILIKE with `\\`, `%` and `_` in `text` matched literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def check_search(search: str) -> None:

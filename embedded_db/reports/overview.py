@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from embedded_db.filters import Filter, compile_filters
-from embedded_db.rollups import Plan, plan, raw_plan
+from embedded_db.rollups import Plan, plan, raw_plan, rolled_sums, visit_sums
 from embedded_db.sql import select, select_union
 from embedded_db.store import EventStore
 from embedded_db.timeframe import BUCKET_SQL, Window, bucket_starts, change
@@ -30,17 +30,12 @@ METRICS = (
 )
 # Per-part aggregates (states and sums) that the outer query combines: rolled hours come from
 # `rollup_visits`, the rest of the window from the raw tables (embedded_db/rollups.py).
-_RAW_VISITS = (
-    "uniqState(profile_id) AS visitors, count() AS sessions, "
-    "sum(screen_view_count) AS screen_views, countIf(is_bounce) AS bounces, "
-    "sumIf(duration, duration > 0) AS duration_sum, countIf(duration > 0) AS duration_count, "
-    "0 AS revenue"
-)
+_RAW_VISITS = f"uniqState(profile_id) AS visitors, {visit_sums()}, 0 AS revenue"
 _RAW_REVENUE = (
     "uniqStateIf('', 0) AS visitors, 0 AS sessions, 0 AS screen_views, 0 AS bounces, "
     "0 AS duration_sum, 0 AS duration_count, sum(revenue) AS revenue"
 )
-_ROLLED = "visitors, sessions, screen_views, bounces, duration_sum, duration_count, revenue"
+_ROLLED = f"visitors, {rolled_sums()}, revenue"
 _COMBINED = (
     "uniqMerge(visitors) AS unique_visitors, sum(sessions) AS total_sessions, "
     "sum(screen_views) AS total_screen_views, "

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from embedded_db.errors import ValidationError
-from embedded_db.filters import Filter, compile_filters
+from embedded_db.filters import Filter, compile_filters, like_pattern
 from embedded_db.reports.toplists import MAX_LIMIT
 from embedded_db.sql import select, select_from
 from embedded_db.store import EventStore
@@ -125,7 +125,7 @@ def page_performance(store: EventStore, q: PageQuery) -> dict[str, Any]:
     )
     where = "WHERE matched"
     if q.search:
-        params["search"] = "%" + _escape(q.search) + "%"
+        params["search"] = like_pattern(q.search)
         where += " AND path ILIKE {search:String}"
     rows = store.query(
         select_from(
@@ -146,7 +146,3 @@ def page_performance(store: EventStore, q: PageQuery) -> dict[str, Any]:
         "offset": q.offset,
         "next": q.offset + q.limit if more else None,
     }
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -13,7 +13,8 @@ from typing import Any
 
 from embedded_db.errors import NotFoundError, ValidationError
 from embedded_db.exports import PROFILE_SELECT, camel_profile, iso_time, load_profiles
-from embedded_db.reports.events import EventListQuery, check_search, like_pattern, list_events
+from embedded_db.filters import like_pattern
+from embedded_db.reports.events import EventListQuery, check_search, list_events
 from embedded_db.reports.sessions import check_page, page
 from embedded_db.sql import select
 from embedded_db.store import EventStore

@@ -12,25 +12,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from embedded_db.errors import ValidationError
-from embedded_db.filters import Filter, compile_filters
-from embedded_db.rollups import PAGE_DIMENSIONS, VISIT_DIMENSIONS, Plan, plan, raw_plan
+from embedded_db.filters import Filter, compile_filters, like_pattern
+from embedded_db.rollups import (
+    PAGE_DIMENSIONS,
+    VISIT_DIMENSIONS,
+    Plan,
+    plan,
+    raw_plan,
+    rolled_sums,
+    visit_sums,
+)
 from embedded_db.sql import select, select_union
 from embedded_db.store import EventStore
 from embedded_db.timeframe import Window
 
 DIMENSIONS = VISIT_DIMENSIONS
-_RAW_VISITS = (
-    "count() AS n_sessions, sum(screen_view_count) AS n_views, countIf(is_bounce) AS n_bounces, "
-    "sumIf(duration, duration > 0) AS d_sum, countIf(duration > 0) AS d_count"
-)
-_ROLLED_VISITS = (
-    "sessions AS n_sessions, screen_views AS n_views, bounces AS n_bounces, "
-    "duration_sum AS d_sum, duration_count AS d_count"
-)
+# Raw and rolled parts name their sums `n_…`: the outer query's `sessions` would shadow them.
+_RAW_VISITS = visit_sums("n_")
+_ROLLED_VISITS = rolled_sums("n_")
 _COMBINED_VISITS = (
-    "sum(n_sessions) AS sessions, sum(n_views) AS pageviews, "
+    "sum(n_sessions) AS sessions, sum(n_screen_views) AS pageviews, "
     "round(sum(n_bounces) * 100 / sum(n_sessions), 2) AS bounce_rate, "
-    "round(ifNotFinite(sum(d_sum) / sum(d_count) / 1000, 0), 2) AS avg_session_duration"
+    "round(ifNotFinite(sum(n_duration_sum) / sum(n_duration_count) / 1000, 0), 2) "
+    "AS avg_session_duration"
 )
 MAX_LIMIT = 1000
 
@@ -86,7 +90,7 @@ def _plan(store: EventStore, q: ListQuery) -> Plan:
 def _search(q: ListQuery, params: dict[str, Any], column: str) -> list[str]:
     if not q.search:
         return []
-    params["search"] = f"%{_escape(q.search)}%"
+    params["search"] = like_pattern(q.search)
     return [f"{column} ILIKE {{search:String}}"]
 
 
@@ -202,10 +206,6 @@ def _visit_list(
         ),
         params,
     )
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def map_points(store: EventStore, q: ListQuery) -> dict[str, Any]:
