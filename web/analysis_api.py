@@ -17,19 +17,16 @@ from embedded_db.reports.funnels import FunnelQuery, funnel, parse_steps
 from embedded_db.reports.retention import RetentionQuery, retention
 from embedded_db.timeframe import Window
 from web.query_params import list_param
-from web.report_params import Params, interval_of, params_of, window_of
+from web.report_params import (
+    Params,
+    event_names_of,
+    first_of,
+    interval_of,
+    range_info,
+    report_call,
+    window_of,
+)
 from web.responses import json_response
-from web.security import read_caller
-
-MAX_EVENT_NAMES = 20
-
-
-def first_of(params: Params, *names: str) -> Any:
-    """The value of the first of `names` that is present (OpenPanel's spelling and ours)."""
-    for name in names:
-        if params.get(name) not in (None, ""):
-            return params[name]
-    return None
 
 
 def steps_of(request: Request[Any, Any, Any], params: Params) -> Any:
@@ -67,30 +64,6 @@ def breakdown_of(value: Any) -> str | None:
     return name
 
 
-def names_of(value: Any, field: str) -> list[str] | None:
-    """Event names from a name, a JSON array or a comma list (None when absent)."""
-    if value in (None, ""):
-        return None
-    names = list_param(value)
-    if len(names) > MAX_EVENT_NAMES or not all(
-        isinstance(n, str) and 0 < len(n) <= 200 for n in names
-    ):
-        raise ValidationError(field, f"must be up to {MAX_EVENT_NAMES} event names")
-    return [n.strip() for n in names]
-
-
-def range_info(range_: str, window: Window, interval: str | None = None) -> dict[str, Any]:
-    info = {
-        "range": range_,
-        "startDate": window.start.isoformat(),
-        "endDate": window.end.isoformat(),
-        "timezone": window.tz,
-    }
-    if interval:
-        info["interval"] = interval
-    return info
-
-
 def funnel_query(
     request: Request[Any, Any, Any], project_id: str, timezone: str, params: Params
 ) -> tuple[str, FunnelQuery]:
@@ -113,11 +86,9 @@ def funnel_query(
 async def insights_funnel(
     request: Request[Any, Any, Any], project_id: FromPath[str]
 ) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    params = params_of(request)
-    range_, query = funnel_query(request, caller.project.id, caller.project.timezone, params)
-    store = request.app.state.store
-    result: dict[str, Any] = await store.run(funnel, store, query)
+    call = await report_call(request, project_id)
+    range_, query = funnel_query(request, call.project_id, call.project.timezone, call.params)
+    result: dict[str, Any] = await call.run(funnel, query)
     result["range"] = range_info(range_, query.window)
     return json_response(result)
 
@@ -126,12 +97,10 @@ async def insights_funnel(
 async def insights_conversion(
     request: Request[Any, Any, Any], project_id: FromPath[str]
 ) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    params = params_of(request)
-    range_, query = funnel_query(request, caller.project.id, caller.project.timezone, params)
-    interval = interval_of(params, range_, query.window)
-    store = request.app.state.store
-    result: dict[str, Any] = await store.run(conversion, store, ConversionQuery(query, interval))
+    call = await report_call(request, project_id)
+    range_, query = funnel_query(request, call.project_id, call.project.timezone, call.params)
+    interval = interval_of(call.params, range_, query.window)
+    result: dict[str, Any] = await call.run(conversion, ConversionQuery(query, interval))
     result["range"] = range_info(range_, query.window, interval)
     return json_response(result)
 
@@ -152,23 +121,22 @@ def retention_interval(params: Params, window: Window) -> str:
 async def insights_retention(
     request: Request[Any, Any, Any], project_id: FromPath[str]
 ) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    params = params_of(request)
-    range_, window = window_of(params, caller.project.timezone, "30d")
-    start = names_of(first_of(params, "event", "startEvent", "firstEvent"), "startEvent")
+    call = await report_call(request, project_id)
+    params = call.params
+    range_, window = call.window("30d")
+    start = event_names_of(first_of(params, "event", "startEvent", "firstEvent"), "startEvent")
     query = RetentionQuery(
-        project_id=caller.project.id,
+        project_id=call.project_id,
         window=window,
         interval=retention_interval(params, window),
         criteria=str(params.get("criteria") or "on_or_after"),
         start_events=start or [],
-        return_events=names_of(first_of(params, "returnEvent", "secondEvent"), "returnEvent"),
+        return_events=event_names_of(first_of(params, "returnEvent", "secondEvent"), "returnEvent"),
         filters=parse_filters(params.get("filters")),
         now=datetime.now(UTC),
     )
     query.check()
-    store = request.app.state.store
-    result: dict[str, Any] = await store.run(retention, store, query)
+    result: dict[str, Any] = await call.run(retention, query)
     result["range"] = range_info(range_, window, query.interval)
     return json_response(result)
 

@@ -24,31 +24,22 @@ from embedded_db.reports.toplists import (
     top_pages,
 )
 from web.query_params import int_param
-from web.report_params import interval_of, list_query, params_of, window_of
+from web.report_params import interval_of, range_info, report_call
 from web.responses import json_response
-from web.security import read_caller
 
 
 async def _overview(request: Request[Any, Any, Any], project_id: str) -> dict[str, Any]:
-    caller = await read_caller(request, project_id)
-    params = params_of(request)
-    range_, window = window_of(params, caller.project.timezone, "30d")
+    call = await report_call(request, project_id)
+    range_, window = call.window("30d")
     query = OverviewQuery(
-        project_id=caller.project.id,
+        project_id=call.project_id,
         window=window,
-        interval=interval_of(params, range_, window),
-        filters=parse_filters(params.get("filters")),
-        previous=params.get("previous", True) is not False,
+        interval=interval_of(call.params, range_, window),
+        filters=parse_filters(call.params.get("filters")),
+        previous=call.params.get("previous", True) is not False,
     )
-    store = request.app.state.store
-    result: dict[str, Any] = await store.run(overview, store, query)
-    result["range"] = {
-        "range": range_,
-        "interval": query.interval,
-        "startDate": window.start.isoformat(),
-        "endDate": window.end.isoformat(),
-        "timezone": window.tz,
-    }
+    result: dict[str, Any] = await call.run(overview, query)
+    result["range"] = range_info(range_, window, query.interval)
     return result
 
 
@@ -71,9 +62,8 @@ async def insights_metrics(
 async def insights_live(
     request: Request[Any, Any, Any], project_id: FromPath[str]
 ) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    store = request.app.state.store
-    visitors = await store.run(live_visitors, store, caller.project.id, datetime.now(UTC))
+    call = await report_call(request, project_id)
+    visitors = await call.run(live_visitors, call.project_id, datetime.now(UTC))
     return json_response({"visitors": visitors})
 
 
@@ -84,43 +74,36 @@ async def insights_live(
 async def insights_pages(
     request: Request[Any, Any, Any], project_id: FromPath[str]
 ) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    query = list_query(caller.project.id, caller.project.timezone, params_of(request))
-    store = request.app.state.store
-    return json_response(await store.run(top_pages, store, query))
+    call = await report_call(request, project_id)
+    return await call.answer(top_pages, call.list_query())
 
 
 @get("/insights/{project_id:str}/pages/performance", summary="Pages with bounce and time on page")
 async def insights_page_performance(
     request: Request[Any, Any, Any], project_id: FromPath[str]
 ) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    params = params_of(request)
-    listed = list_query(caller.project.id, caller.project.timezone, params)
+    call = await report_call(request, project_id)
+    listed = call.list_query()
     query = PageQuery(
         project_id=listed.project_id,
         window=listed.window,
         filters=listed.filters,
         search=listed.search,
-        sort=str(params.get("sort") or "views"),
-        direction=str(params.get("direction") or "desc"),
+        sort=str(call.params.get("sort") or "views"),
+        direction=str(call.params.get("direction") or "desc"),
         limit=listed.limit,
         offset=listed.offset,
     )
-    store = request.app.state.store
-    return json_response(await store.run(page_performance, store, query))
+    return await call.answer(page_performance, query)
 
 
 @get("/insights/{project_id:str}/pages/entry_exit", summary="Entry or exit pages")
 async def insights_entry_exit(
     request: Request[Any, Any, Any], project_id: FromPath[str]
 ) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    params = params_of(request)
-    query = list_query(caller.project.id, caller.project.timezone, params)
-    store = request.app.state.store
-    mode = str(params.get("mode") or "entry")
-    return json_response(await store.run(entry_exit_pages, store, query, mode))
+    call = await report_call(request, project_id)
+    mode = str(call.params.get("mode") or "entry")
+    return await call.answer(entry_exit_pages, call.list_query(), mode)
 
 
 @get(
@@ -128,33 +111,26 @@ async def insights_entry_exit(
     summary="Visits by country and city, with coordinates",
 )
 async def insights_map(request: Request[Any, Any, Any], project_id: FromPath[str]) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    query = list_query(caller.project.id, caller.project.timezone, params_of(request))
-    store = request.app.state.store
-    return json_response(await store.run(map_points, store, query))
+    call = await report_call(request, project_id)
+    return await call.answer(map_points, call.list_query())
 
 
 @get("/insights/{project_id:str}/active_users", summary="Rolling active users per day")
 async def insights_active_users(
     request: Request[Any, Any, Any], project_id: FromPath[str]
 ) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    params = params_of(request)
-    _, window = window_of(params, caller.project.timezone, "30d")
-    days = int_param(params.get("days"), "days", default=1, low=1, high=90)
-    store = request.app.state.store
-    query = ActiveUsersQuery(caller.project.id, window, days)
-    return json_response(await store.run(active_users, store, query))
+    call = await report_call(request, project_id)
+    _, window = call.window("30d")
+    days = int_param(call.params.get("days"), "days", default=1, low=1, high=90)
+    return await call.answer(active_users, ActiveUsersQuery(call.project_id, window, days))
 
 
 @get("/insights/{project_id:str}/outbound_links", summary="Outbound link clicks")
 async def insights_outbound_links(
     request: Request[Any, Any, Any], project_id: FromPath[str]
 ) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    query = list_query(caller.project.id, caller.project.timezone, params_of(request))
-    store = request.app.state.store
-    return json_response(await store.run(outbound_links, store, query))
+    call = await report_call(request, project_id)
+    return await call.answer(outbound_links, call.list_query())
 
 
 @get("/insights/{project_id:str}/{dimension:str}", summary="Visits by one dimension")
@@ -163,10 +139,8 @@ async def insights_dimension(
 ) -> Response[Any]:
     if dimension not in DIMENSIONS:
         raise ValidationError("dimension", f"unknown insight {dimension!r}")
-    caller = await read_caller(request, project_id)
-    query = list_query(caller.project.id, caller.project.timezone, params_of(request))
-    store = request.app.state.store
-    return json_response(await store.run(dimension_list, store, query, dimension))
+    call = await report_call(request, project_id)
+    return await call.answer(dimension_list, call.list_query(), dimension)
 
 
 INSIGHTS_HANDLERS = [

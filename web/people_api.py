@@ -31,30 +31,28 @@ from embedded_db.reports.profiles import (
 )
 from embedded_db.reports.sessions import SessionQuery, list_sessions, session_detail
 from embedded_db.timeframe import Window
-from web.query_params import int_param, list_param
-from web.report_params import Params, params_of, window_of
+from web.query_params import int_param
+from web.report_params import (
+    Params,
+    event_names_of,
+    paging_of,
+    report_call,
+    window_of,
+)
 from web.responses import json_response
-from web.security import read_caller
 
 AnyRequest = Request[Any, Any, Any]
 PREFIX = "/insights/{project_id:str}"
 
 
 # -- parameters -----------------------------------------------------------------------------------
-def text_of(request: AnyRequest, *names: str) -> str:
+def raw_text(request: AnyRequest, *names: str) -> str:
     """The raw (uncoerced) value of the first of `names` given, or ''."""
     for name in names:
         value = request.query_params.get(name)
         if value not in (None, ""):
             return str(value)
     return ""
-
-
-def names_of(value: Any, field: str) -> list[str]:
-    """Event names from a JSON array or a comma list."""
-    if isinstance(value, dict):
-        raise ValidationError(field, "must be a JSON array or a comma list of event names")
-    return [str(v) for v in list_param(value) if v not in (None, "")]
 
 
 def flag_of(params: Params, *names: str) -> bool:
@@ -66,13 +64,6 @@ def flag_of(params: Params, *names: str) -> bool:
             return bool(value)
         raise ValidationError(name, "must be true or false")
     return False
-
-
-def paging_of(params: Params, default: int = 50) -> tuple[int, int]:
-    """(limit, offset) from `limit` and `cursor`."""
-    limit = int_param(params.get("limit"), "limit", default=default, low=1, high=1000)
-    offset = int_param(params.get("cursor"), "cursor", default=0, low=0, high=10**9)
-    return limit, offset
 
 
 def optional_window(params: Params, timezone: str) -> Window | None:
@@ -94,74 +85,69 @@ def flow_event_of(request: AnyRequest, params: Params, field: str, *names: str) 
         return FlowEvent(name, parse_filters(value.get("filters")))
     if isinstance(value, list):
         raise ValidationError(field, "must be an event name or {name, filters}")
-    return FlowEvent(text_of(request, *names))
+    return FlowEvent(raw_text(request, *names))
 
 
 # -- user flow ------------------------------------------------------------------------------------
 @get(PREFIX + "/user_flow", summary="User flow (sankey) after, before or between events")
 async def insights_user_flow(request: AnyRequest, project_id: FromPath[str]) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    params = params_of(request)
-    _, window = window_of(params, caller.project.timezone, "30d")
+    call = await report_call(request, project_id)
+    params = call.params
+    _, window = call.window("30d")
     start = flow_event_of(request, params, "event", "event", "startEvent")
     query = FlowQuery(
-        project_id=caller.project.id,
+        project_id=call.project_id,
         window=window,
         start=start or FlowEvent(""),
-        mode=text_of(request, "mode") or "after",
+        mode=raw_text(request, "mode") or "after",
         end=flow_event_of(request, params, "endEvent", "endEvent"),
         steps=int_param(params.get("steps"), "steps", default=5, low=2, high=10),
-        include=names_of(params.get("include"), "include"),
-        exclude=names_of(params.get("exclude"), "exclude"),
+        include=event_names_of(params.get("include"), "include") or [],
+        exclude=event_names_of(params.get("exclude"), "exclude") or [],
         filters=parse_filters(params.get("filters")),
     )
-    store = request.app.state.store
-    return json_response(await store.run(user_flow, store, query))
+    return json_response(await call.run(user_flow, query))
 
 
 # -- profiles -------------------------------------------------------------------------------------
 @get(PREFIX + "/profiles", summary="Profiles, most recently seen first")
 async def insights_profiles(request: AnyRequest, project_id: FromPath[str]) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    params = params_of(request)
-    limit, offset = paging_of(params)
+    call = await report_call(request, project_id)
+    params = call.params
+    limit, offset = paging_of(params, default=50)
     query = ProfileListQuery(
-        project_id=caller.project.id,
-        search=text_of(request, "search", "q"),
+        project_id=call.project_id,
+        search=raw_text(request, "search", "q"),
         identified=flag_of(params, "identified", "isExternal"),
         limit=limit,
         offset=offset,
     )
-    store = request.app.state.store
-    return json_response(await store.run(list_profiles, store, query))
+    return json_response(await call.run(list_profiles, query))
 
 
 @get(PREFIX + "/power_users", summary="Profiles with the most events in the range")
 async def insights_power_users(request: AnyRequest, project_id: FromPath[str]) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    params = params_of(request)
-    _, window = window_of(params, caller.project.timezone, "30d")
+    call = await report_call(request, project_id)
+    params = call.params
+    _, window = call.window("30d")
     limit, offset = paging_of(params, default=10)
     query = PowerUsersQuery(
-        project_id=caller.project.id,
+        project_id=call.project_id,
         window=window,
         identified=flag_of(params, "identified", "isExternal"),
         limit=limit,
         offset=offset,
     )
-    store = request.app.state.store
-    return json_response(await store.run(power_users, store, query))
+    return json_response(await call.run(power_users, query))
 
 
 @get(PREFIX + "/profiles/{profile_id:str}", summary="A profile with its recent events")
 async def insights_profile(
     request: AnyRequest, project_id: FromPath[str], profile_id: FromPath[str]
 ) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    params = params_of(request)
-    _, window = window_of(params, caller.project.timezone, "12m")
-    store = request.app.state.store
-    detail = await store.run(profile_detail, store, caller.project.id, profile_id, window)
+    call = await report_call(request, project_id)
+    _, window = call.window("12m")
+    detail = await call.run(profile_detail, call.project_id, profile_id, window)
     return json_response(detail)
 
 
@@ -169,84 +155,82 @@ async def insights_profile(
 async def insights_profile_metrics(
     request: AnyRequest, project_id: FromPath[str], profile_id: FromPath[str]
 ) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    store = request.app.state.store
-    return json_response(await store.run(profile_metrics, store, caller.project.id, profile_id))
+    call = await report_call(request, project_id)
+    return json_response(await call.run(profile_metrics, call.project_id, profile_id))
 
 
 @get(PREFIX + "/profiles/{profile_id:str}/sessions", summary="A profile's visits")
 async def insights_profile_sessions(
     request: AnyRequest, project_id: FromPath[str], profile_id: FromPath[str]
 ) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    params = params_of(request)
-    store = request.app.state.store
-    await store.run(get_profile, store, caller.project.id, profile_id)
-    limit, offset = paging_of(params)
+    call = await report_call(request, project_id)
+    params = call.params
+    await call.run(get_profile, call.project_id, profile_id)
+    limit, offset = paging_of(params, default=50)
     query = SessionQuery(
-        project_id=caller.project.id,
-        window=optional_window(params, caller.project.timezone),
+        project_id=call.project_id,
+        window=optional_window(params, call.project.timezone),
         filters=parse_filters(params.get("filters")),
         profile_id=profile_id,
         limit=limit,
         offset=offset,
     )
-    return json_response(await store.run(list_sessions, store, query))
+    return json_response(await call.run(list_sessions, query))
 
 
 @get(PREFIX + "/profiles/{profile_id:str}/events", summary="A profile's events, newest first")
 async def insights_profile_events(
     request: AnyRequest, project_id: FromPath[str], profile_id: FromPath[str]
 ) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    params = params_of(request)
-    store = request.app.state.store
-    await store.run(get_profile, store, caller.project.id, profile_id)
-    query = _event_query(request, params, caller.project.id, None)
+    call = await report_call(request, project_id)
+    params = call.params
+    await call.run(get_profile, call.project_id, profile_id)
+    query = _event_query(request, params, call.project_id, None)
     query.profile_id = profile_id
-    query.window = optional_window(params, caller.project.timezone)
-    return json_response(await store.run(list_events, store, query))
+    query.window = optional_window(params, call.project.timezone)
+    return json_response(await call.run(list_events, query))
 
 
 # -- sessions -------------------------------------------------------------------------------------
 @get(PREFIX + "/sessions", summary="Visits, newest first")
 async def insights_sessions(request: AnyRequest, project_id: FromPath[str]) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    params = params_of(request)
-    _, window = window_of(params, caller.project.timezone, "30d")
-    limit, offset = paging_of(params)
+    call = await report_call(request, project_id)
+    params = call.params
+    _, window = call.window("30d")
+    limit, offset = paging_of(params, default=50)
     query = SessionQuery(
-        project_id=caller.project.id,
+        project_id=call.project_id,
         window=window,
         filters=parse_filters(params.get("filters")),
         limit=limit,
         offset=offset,
     )
-    store = request.app.state.store
-    return json_response(await store.run(list_sessions, store, query))
+    return json_response(await call.run(list_sessions, query))
 
 
 @get(PREFIX + "/sessions/{session_id:str}", summary="A visit and its event timeline")
 async def insights_session(
     request: AnyRequest, project_id: FromPath[str], session_id: FromPath[str]
 ) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    store = request.app.state.store
-    return json_response(await store.run(session_detail, store, caller.project.id, session_id))
+    call = await report_call(request, project_id)
+    return json_response(await call.run(session_detail, call.project_id, session_id))
 
 
 # -- events ---------------------------------------------------------------------------------------
 def _event_query(
     request: AnyRequest, params: Params, project_id: str, window: Window | None
 ) -> EventListQuery:
-    limit, offset = paging_of(params)
-    names = names_of(params.get("event") or params.get("events") or params.get("name"), "event")
+    limit, offset = paging_of(params, default=50)
+    names = (
+        event_names_of(params.get("event") or params.get("events") or params.get("name"), "event")
+        or []
+    )
     return EventListQuery(
         project_id=project_id,
         window=window,
         filters=parse_filters(params.get("filters")),
         names=names,
-        search=text_of(request, "search", "q"),
+        search=raw_text(request, "search", "q"),
         limit=limit,
         offset=offset,
     )
@@ -254,44 +238,40 @@ def _event_query(
 
 @get(PREFIX + "/events", summary="Events, newest first")
 async def insights_events(request: AnyRequest, project_id: FromPath[str]) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    params = params_of(request)
-    _, window = window_of(params, caller.project.timezone, "30d")
-    query = _event_query(request, params, caller.project.id, window)
-    store = request.app.state.store
-    return json_response(await store.run(list_events, store, query))
+    call = await report_call(request, project_id)
+    params = call.params
+    _, window = call.window("30d")
+    query = _event_query(request, params, call.project_id, window)
+    return json_response(await call.run(list_events, query))
 
 
 @get(PREFIX + "/events/names", summary="Event names with counts")
 async def insights_event_names(request: AnyRequest, project_id: FromPath[str]) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    _, window = window_of(params_of(request), caller.project.timezone, "30d")
-    store = request.app.state.store
-    return json_response(await store.run(event_names, store, caller.project.id, window))
+    call = await report_call(request, project_id)
+    _, window = call.window("30d")
+    return json_response(await call.run(event_names, call.project_id, window))
 
 
 @get(PREFIX + "/events/properties", summary="Property keys of an event with counts")
 async def insights_event_properties(
     request: AnyRequest, project_id: FromPath[str]
 ) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    _, window = window_of(params_of(request), caller.project.timezone, "30d")
-    event = text_of(request, "event") or None
-    store = request.app.state.store
-    result = await store.run(event_properties, store, caller.project.id, window, event)
+    call = await report_call(request, project_id)
+    _, window = call.window("30d")
+    event = raw_text(request, "event") or None
+    result = await call.run(event_properties, call.project_id, window, event)
     return json_response(result)
 
 
 @get(PREFIX + "/events/property_values", summary="Top values of a property with counts")
 async def insights_property_values(request: AnyRequest, project_id: FromPath[str]) -> Response[Any]:
-    caller = await read_caller(request, project_id)
-    params = params_of(request)
-    _, window = window_of(params, caller.project.timezone, "30d")
+    call = await report_call(request, project_id)
+    params = call.params
+    _, window = call.window("30d")
     limit = int_param(params.get("limit"), "limit", default=50, low=1, high=1000)
-    prop = text_of(request, "property")
-    event = text_of(request, "event") or None
-    store = request.app.state.store
-    result = await store.run(property_values, store, caller.project.id, window, prop, event, limit)
+    prop = raw_text(request, "property")
+    event = raw_text(request, "event") or None
+    result = await call.run(property_values, call.project_id, window, prop, event, limit)
     return json_response(result)
 
 
