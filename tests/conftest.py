@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from playwright.sync_api import Browser
 
 from embedded_db.store import EventStore
+from tests.support.browser import artifacts_folder, launch_chromium
 from tests.support.geo import DEFAULT_TEST_GEO, build_test_mmdb
 from tests.support.server import LiveServer, make_server
 from tests.support.stores import open_store
@@ -46,3 +48,16 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EventStore]:
     s = open_store(tmp_path_factory.mktemp("chdb") / "events")
     yield s
     s.close()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """Debian's chromium for one test module (skipped without it, failed under CI)."""
+    with launch_chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go ($OPENPANEL_TEST_ARTIFACTS or a temp dir)."""
+    return artifacts_folder(tmp_path_factory)

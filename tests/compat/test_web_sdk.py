@@ -10,32 +10,21 @@ would. The browser uses a desktop Chrome user agent (HeadlessChrome is a bot) an
 from __future__ import annotations
 
 import json
-import os
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response
 
 from tests.compat.helpers import DESKTOP_CHROME_UA, flush, names, only, run_node, running_server
+from tests.support.browser import LocalSite
 from tests.support.server import LiveServer
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 HEADLESS_CHROME_UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "HeadlessChrome/156.0.0.0 Safari/537.36"
@@ -80,7 +69,7 @@ def web_sdk(node_dir: Path) -> WebSdk:
     )
 
 
-class Site:
+class Site(LocalSite):
     """A page origin distinct from the API: serves the test page for any path, and /op1.js."""
 
     def __init__(self, sdk: WebSdk, server: LiveServer) -> None:
@@ -92,48 +81,12 @@ class Site:
             "trackAttributes": True,
         }
         html = PAGE.format(snippet=sdk.snippet, options=json.dumps(options), partner=PARTNER_URL)
-        files = {"/op1.js": ("text/javascript", sdk.tracker)}
-        page = ("text/html; charset=utf-8", html.encode())
+        self.files = {"/op1.js": ("text/javascript", sdk.tracker)}
+        self.page = ("text/html; charset=utf-8", html.encode())
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                content_type, body = files.get(self.path.split("?")[0], page)
-                self.send_response(200)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.origin = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> Site:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: install Debian's chromium (`make system-deps`)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    def respond(self, path: str) -> tuple[str, bytes]:
+        return self.files.get(path, self.page)
 
 
 # -- watching what the SDK does --------------------------------------------------------------
@@ -296,13 +249,13 @@ def browse(tab: Tab) -> tuple[dict[str, str], dict[str, Answer]]:
 
 @pytest.fixture(scope="module")
 def visit(
-    browser: Browser, web_sdk: WebSdk, tmp_path_factory: pytest.TempPathFactory, geoip_db: Path
+    chromium: Browser, web_sdk: WebSdk, tmp_path_factory: pytest.TempPathFactory, geoip_db: Path
 ) -> Iterator[Visit]:
     with (
         running_server(tmp_path_factory.mktemp("web-sdk"), geoip_db) as server,
         Site(web_sdk, server) as site,
     ):
-        with open_site(browser, site, DESKTOP_CHROME_UA) as tab:
+        with open_site(chromium, site, DESKTOP_CHROME_UA) as tab:
             ids, answers = browse(tab)
             events = flush(server, "compat_flush", includes="profile")
         yield Visit(site.origin, ids, answers, tab.watcher, events)
@@ -398,9 +351,9 @@ def test_revenue_without_a_client_secret_is_refused_and_not_stored(visit: Visit)
 
 # -- bots, duplicates and the end of a visit ------------------------------------------------
 def test_headless_chrome_is_answered_as_a_bot_and_not_stored(
-    browser: Browser, web_sdk: WebSdk, live_server: LiveServer
+    chromium: Browser, web_sdk: WebSdk, live_server: LiveServer
 ) -> None:
-    with Site(web_sdk, live_server) as site, open_site(browser, site, HEADLESS_CHROME_UA) as tab:
+    with Site(web_sdk, live_server) as site, open_site(chromium, site, HEADLESS_CHROME_UA) as tab:
         bot = tab.landing.json()["bot"]
         # The SDK could read the 202 (CORS headers present), so it did not retry.
         tab.watcher.assert_clean()
@@ -411,14 +364,14 @@ def test_headless_chrome_is_answered_as_a_bot_and_not_stored(
 
 
 def test_double_sent_event_is_stored_once_and_the_sdk_does_not_retry(
-    browser: Browser, web_sdk: WebSdk, tmp_path: Path, geoip_db: Path
+    chromium: Browser, web_sdk: WebSdk, tmp_path: Path, geoip_db: Path
 ) -> None:
     """Two identical calls at once (a double click): both get ids, one event is stored. The
     window is widened so that a slow machine cannot turn the pair into two distinct calls."""
     with (
         running_server(tmp_path, geoip_db, {"OPENPANEL_DEDUP_WINDOW_MS": "5000"}) as server,
         Site(web_sdk, server) as site,
-        open_site(browser, site, DESKTOP_CHROME_UA) as tab,
+        open_site(chromium, site, DESKTOP_CHROME_UA) as tab,
     ):
         answers = tab.page.evaluate(
             "Promise.all([1, 2].map(() => window.openpanel.track('double_click', {a: 1})))"
@@ -435,14 +388,14 @@ def test_double_sent_event_is_stored_once_and_the_sdk_does_not_retry(
 
 @pytest.mark.slow
 def test_idle_visit_ends_with_session_end(
-    browser: Browser, web_sdk: WebSdk, tmp_path: Path, geoip_db: Path
+    chromium: Browser, web_sdk: WebSdk, tmp_path: Path, geoip_db: Path
 ) -> None:
     """With a 1-minute visit timeout the reaper (every minute) closes the visit in 1-2 min."""
     with (
         running_server(tmp_path, geoip_db, {"OPENPANEL_SESSION_TIMEOUT_MINUTES": "1"}) as server,
         Site(web_sdk, server) as site,
     ):
-        with open_site(browser, site, DESKTOP_CHROME_UA) as tab:
+        with open_site(chromium, site, DESKTOP_CHROME_UA) as tab:
             sdk_js(tab.page, "history.pushState({}, '', '/pricing')", "track", "screen_view")
             tab.watcher.assert_clean()
         session = tab.landing.json()["sessionId"]

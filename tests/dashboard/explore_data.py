@@ -32,18 +32,10 @@ from markupsafe import escape
 
 from tests.dashboard.browser_session import BrowserSession
 from tests.dashboard.conftest import Site, start_server
+from tests.support.sdk import CHROME, FIREFOX, SAFARI, Visitors
 from tests.support.server import ApiClient, LiveServer
 
 ORIGIN = "https://shop.example.com"
-CHROME = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-)
-SAFARI = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
-    "like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
-)
-FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 ADA_IP, BOB_IP, EVE_IP = "81.2.69.142", "8.8.8.8", "9.9.9.9"
 
 # Script payloads: each would show a dialog or add an element if a page rendered it as HTML.
@@ -81,20 +73,7 @@ class Traffic:
 
     def send(self, kind: str, payload: dict[str, Any], ip: str, ua: str) -> dict[str, Any]:
         """One SDK request, as the web SDK sends it from the project's site."""
-        answer = httpx.post(
-            self.server.url + "/track",
-            content=json.dumps({"type": kind, "payload": payload}),
-            timeout=30,
-            headers={
-                "openpanel-client-id": self.client_id,
-                "origin": ORIGIN,
-                "user-agent": ua,
-                "x-forwarded-for": ip,
-                "content-type": "application/json",
-            },
-        )
-        assert answer.status_code == 200, answer.text
-        return dict(answer.json()) if answer.content else {}
+        return dict(Visitors(self.server.url, self.client_id, ORIGIN).send(kind, payload, ip, ua))
 
     def track(
         self, name: str, ip: str, ua: str, profile: str | None = None, **props: Any

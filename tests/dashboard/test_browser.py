@@ -7,24 +7,17 @@ $OPENPANEL_TEST_ARTIFACTS (default: a pytest temp dir)."""
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, Response, sync_playwright
+from playwright.sync_api import Browser
 
 from tests.dashboard.browser_session import OWNER_EMAIL, OWNER_PASSWORD
 from tests.dashboard.conftest import start_server
+from tests.support.browser import CustomerSite, Watcher, shoot
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 DESKTOP_CHROME_UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/156.0.0.0 Safari/537.36"
@@ -37,102 +30,12 @@ SITE_PAGE = """<!doctype html>
 """
 
 
-class CustomerSite:
-    """A site on its own origin that serves one page with the snippet pasted into its head."""
-
-    def __init__(self) -> None:
-        self.snippet = ""
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = SITE_PAGE.format(snippet=site.snippet).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.origin = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(10)
-
-
-@dataclass
-class Watcher:
-    """Console errors, page errors, failed requests and error responses of one page."""
-
-    problems: list[str] = field(default_factory=list)
-
-    def attach(self, page: Page) -> Page:
-        page.on(
-            "console",
-            lambda m: self.problems.append(f"console: {m.text}") if m.type == "error" else None,
-        )
-        page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        page.on("requestfailed", self._failed)
-        page.on("response", self._response)
-        return page
-
-    def _failed(self, request: Request) -> None:
-        # A live stream (the Realtime page's EventSource) or a widget still loading (htmx) is
-        # cut when the page is left: not a failure of the page.
-        if (
-            request.resource_type in ("eventsource", "xhr")
-            and request.failure == "net::ERR_ABORTED"
-        ):
-            return
-        self.problems.append(f"failed: {request.method} {request.url} {request.failure}")
-
-    def _response(self, response: Response) -> None:
-        if response.status >= 400:
-            self.problems.append(f"HTTP {response.status}: {response.url}")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: install Debian's chromium (`make system-deps`)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture
-def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    configured = os.environ.get("OPENPANEL_TEST_ARTIFACTS")
-    folder = Path(configured) if configured else tmp_path_factory.mktemp("screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def shoot(page: Page, folder: Path, name: str) -> None:
-    path = folder / f"dashboard-{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 5000, name
-
-
 def test_setup_snippet_first_event_and_overview_in_a_real_browser(
-    browser: Browser, tmp_path: Path, artifacts: Path
+    chromium: Browser, tmp_path: Path, artifacts: Path
 ) -> None:
     server = start_server(tmp_path)
-    site = CustomerSite()
-    context = browser.new_context(
+    site = CustomerSite(SITE_PAGE)
+    context = chromium.new_context(
         timezone_id=TIMEZONE, viewport={"width": 1280, "height": 860}, reduced_motion="reduce"
     )
     watcher = Watcher()
@@ -155,7 +58,7 @@ def test_setup_snippet_first_event_and_overview_in_a_real_browser(
 
         site.snippet = page.text_content("#snippet-script") or ""
         assert f"apiUrl: '{server.url}'" in site.snippet
-        visitor = browser.new_context(user_agent=DESKTOP_CHROME_UA)
+        visitor = chromium.new_context(user_agent=DESKTOP_CHROME_UA)
         try:
             visit = watcher.attach(visitor.new_page())
             with visit.expect_response(lambda r: r.url.endswith("/track")) as sent:

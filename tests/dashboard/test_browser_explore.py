@@ -8,53 +8,23 @@ temp dir)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tests.dashboard.browser_session import OWNER_EMAIL, OWNER_PASSWORD
 from tests.dashboard.explore_data import XSS_NAME, XSS_VALUE, Traffic, traffic_site
-from tests.dashboard.test_browser import CHROMIUM, CHROMIUM_ARGS, Watcher
+from tests.support.browser import Watcher, shoot
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: install Debian's chromium (`make system-deps`)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture
-def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    configured = os.environ.get("OPENPANEL_TEST_ARTIFACTS")
-    folder = Path(configured) if configured else tmp_path_factory.mktemp("screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture
 def traffic(tmp_path: Path, geoip_db: Path) -> Iterator[Traffic]:
     with traffic_site(tmp_path, geoip_db) as site:
         yield site
-
-
-def shoot(page: Page, folder: Path, name: str) -> None:
-    path = folder / f"dashboard-{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 5000, name
 
 
 def untouched(page: Page, dialogs: list[str]) -> None:
@@ -78,15 +48,10 @@ def test_events_profiles_and_sessions_in_a_real_browser(
 ) -> None:
     base = traffic.server.url + f"/dashboard/{traffic.site.project_id}"
     context = chromium.new_context(viewport={"width": 1280, "height": 860}, reduced_motion="reduce")
-    watcher, dialogs = Watcher(), []
+    watcher = Watcher()
+    dialogs = watcher.dialogs  # the watcher dismisses and records every dialog
     try:
         page = watcher.attach(context.new_page())
-
-        def dismiss(dialog: Dialog) -> None:
-            dialogs.append(dialog.message)
-            dialog.dismiss()
-
-        page.on("dialog", dismiss)
         log_in(page, traffic.server.url, f"/dashboard/{traffic.site.project_id}/events")
         rows = page.locator("[data-table=names] tbody tr")
         assert rows.count() == 5

@@ -8,49 +8,25 @@ Screenshots go to $OPENPANEL_TEST_ARTIFACTS (default: a pytest temp dir)."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.dashboard.browser_session import BrowserSession
 from tests.dashboard.conftest import Site, start_server
-from tests.dashboard.test_browser import CHROMIUM, CHROMIUM_ARGS, Watcher, shoot
 from tests.dashboard.tracking import CHROME, LONDON, SAFARI, US, known_site, tracker
+from tests.support.browser import Watcher, shoot
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: install Debian's chromium (`make system-deps`)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, geoip_db: Path) -> Iterator[Site]:
     with known_site(tmp_path_factory.mktemp("overview-browser"), geoip_db) as found:
         yield found
-
-
-@pytest.fixture
-def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    configured = os.environ.get("OPENPANEL_TEST_ARTIFACTS")
-    folder = Path(configured) if configured else tmp_path_factory.mktemp("screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def logged_in(chromium: Browser, site: Site) -> BrowserContext:

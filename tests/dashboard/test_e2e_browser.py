@@ -16,16 +16,16 @@ from playwright.sync_api import Browser, Page
 from tests.dashboard.browser_session import OWNER_EMAIL, OWNER_PASSWORD
 from tests.dashboard.conftest import start_server
 from tests.dashboard.report_browser import (
+    SITE_PAGE,
     VIEWPORT,
     CustomerSite,
     Watcher,
     chrome_ua,
-    chromium,
     shots,
 )
 
 pytestmark = pytest.mark.browser
-__all__ = ["chromium", "shots"]  # fixtures, used by name
+__all__ = ["shots"]  # a fixture, used by name
 
 # Visitor → (page, buttons clicked): the funnel screen_view → signup_started → signup_done
 # then has 3, 2 and 1 visits.
@@ -120,7 +120,7 @@ def test_sign_up_track_build_a_funnel_share_it_and_open_it_logged_out(
     chromium: Browser, tmp_path: Path, shots: Shoot
 ) -> None:
     server = start_server(tmp_path)
-    site = CustomerSite()
+    site = CustomerSite(SITE_PAGE)
     watcher = Watcher()
     context = chromium.new_context(viewport=VIEWPORT, reduced_motion="reduce")
     try:

@@ -22,11 +22,10 @@ from playwright.sync_api import Browser, Page
 from embedded_db.meta import MetaStore
 from tests.dashboard.browser_session import BrowserSession
 from tests.dashboard.conftest import start_server
-from tests.dashboard.report_browser import VIEWPORT, Watcher, chrome_ua, chromium
+from tests.dashboard.report_browser import VIEWPORT, Watcher, chrome_ua
 from tests.support.server import LiveServer
 
 pytestmark = pytest.mark.browser
-__all__ = ["chromium"]  # the fixture, used by name
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'

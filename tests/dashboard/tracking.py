@@ -17,16 +17,9 @@ import httpx
 
 from tests.dashboard.browser_session import BrowserSession, poll
 from tests.dashboard.conftest import Site, start_server
+from tests.support.sdk import CHROME, SAFARI, Visitors
 
 SITE = "https://shop.example.com"  # the origin the setup form's domain allows
-CHROME = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-)
-SAFARI = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
-    "like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
-)
 LONDON, US, PARIS = "81.2.69.142", "8.8.8.8", "203.0.113.7"  # test GeoIP: London, US, Paris
 
 
@@ -63,13 +56,7 @@ class Tracker:
         return {"type": "track", "payload": {"name": name, "properties": properties}}
 
     def post(self, body: dict[str, Any], ip: str, ua: str) -> httpx.Response:
-        headers = {
-            "openpanel-client-id": self.client_id,
-            "origin": self.origin,
-            "user-agent": ua,
-            "x-forwarded-for": ip,
-        }
-        return httpx.post(self.url + "/track", json=body, headers=headers, timeout=30)
+        return Visitors(self.url, self.client_id, self.origin).post(body, ip, ua)
 
     def send(
         self,

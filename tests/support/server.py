@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from tests.support.sdk import Visitors, api_get
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -59,6 +61,15 @@ class LiveServer:
         )
         text = out.stdout.decode()
         return json.loads(text) if "--json" in args else text
+
+    def visitors(self, origin: str = "https://example.com") -> Visitors:
+        """SDK calls from a site on `origin` through the project's write client."""
+        return Visitors(self.url, self.write.id, origin)
+
+    def insights(self, path: str, client: ApiClient | None = None, **params: Any) -> httpx.Response:
+        """GET `/insights/<project>/<path>` as the read client (or `client`)."""
+        url = f"{self.url}/insights/{self.project_id}/{path}"
+        return api_get(url, (client or self.read).headers(), **params)
 
     def create_project(self, name: str = "Test site", cors: tuple[str, ...] = ()) -> None:
         args = ["project", "create", name, "--json"]

@@ -9,8 +9,9 @@ from typing import Any
 
 import httpx
 
+from tests.support.sdk import CHROME, SAFARI
 from tests.support.server import LiveServer
-from tests.web.test_insights_http import CHROME, SAFARI, insights
+from tests.web.test_insights_http import insights
 
 PRICING = {
     "name": "screen_view",
@@ -22,20 +23,7 @@ def send(server: LiveServer, ip: str, ua: str, name: str, when: datetime, path: 
     props: dict[str, Any] = {"__timestamp": when.isoformat().replace("+00:00", "Z")}
     if path:
         props["__path"] = f"https://example.com{path}"
-    body = {"type": "track", "payload": {"name": name, "properties": props}}
-    r = httpx.post(
-        server.url + "/track",
-        content=json.dumps(body),
-        timeout=30,
-        headers={
-            **server.write.headers(secret=False),
-            "origin": "https://example.com",
-            "user-agent": ua,
-            "x-forwarded-for": ip,
-            "content-type": "application/json",
-        },
-    )
-    assert r.status_code == 200, r.text
+    server.visitors().track(name, ip, ua, **props)
 
 
 def track_shop(server: LiveServer) -> None:

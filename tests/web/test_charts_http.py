@@ -3,43 +3,23 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
 
+from tests.support.sdk import api_get
 from tests.support.server import LiveServer
-
-CHROME = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-)
 
 
 def send(server: LiveServer, ip: str, name: str, **props: Any) -> None:
-    body = {"type": "track", "payload": {"name": name, "properties": props}}
-    r = httpx.post(
-        server.url + "/track",
-        content=json.dumps(body),
-        timeout=30,
-        headers={
-            **server.write.headers(secret=False),
-            "origin": "https://example.com",
-            "user-agent": CHROME,
-            "x-forwarded-for": ip,
-            "content-type": "application/json",
-        },
-    )
-    assert r.status_code == 200
+    server.visitors().track(name, ip, **props)
 
 
-def get(server: LiveServer, path: str, headers: dict[str, str] | None = None, **params: Any):
-    query = {k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in params.items()}
-    return httpx.get(
-        server.url + path,
-        params=query,
-        headers=server.read.headers() if headers is None else headers,
-        timeout=30,
+def get(
+    server: LiveServer, path: str, headers: dict[str, str] | None = None, **params: Any
+) -> httpx.Response:
+    return api_get(
+        server.url + path, server.read.headers() if headers is None else headers, **params
     )
 
 

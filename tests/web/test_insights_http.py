@@ -2,58 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
 
+from tests.support.sdk import CHROME, SAFARI
 from tests.support.server import LiveServer
-
-CHROME = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-)
-SAFARI = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
-    "like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
-)
 
 
 def send_views(server: LiveServer, ip: str, ua: str, *paths: str) -> None:
+    referrer = "https://news.ycombinator.com/"
     for path in paths:
-        body = {
-            "type": "track",
-            "payload": {
-                "name": "screen_view",
-                "properties": {
-                    "__path": f"https://example.com{path}",
-                    "__referrer": "https://news.ycombinator.com/",
-                },
-            },
-        }
-        r = httpx.post(
-            server.url + "/track",
-            content=json.dumps(body),
-            timeout=30,
-            headers={
-                **server.write.headers(secret=False),
-                "origin": "https://example.com",
-                "user-agent": ua,
-                "x-forwarded-for": ip,
-                "content-type": "application/json",
-            },
+        server.visitors().track(
+            "screen_view", ip, ua, __path=f"https://example.com{path}", __referrer=referrer
         )
-        assert r.status_code == 200
 
 
 def insights(server: LiveServer, path: str, **params: Any) -> httpx.Response:
-    query = {k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in params.items()}
-    return httpx.get(
-        f"{server.url}/insights/{server.project_id}/{path}",
-        params=query,
-        headers=server.read.headers(),
-        timeout=30,
-    )
+    return server.insights(path, **params)
 
 
 def test_insights_report_what_was_tracked(live_server: LiveServer) -> None:
@@ -116,20 +82,7 @@ def test_insights_report_what_was_tracked(live_server: LiveServer) -> None:
 def test_outbound_links_count_link_out_clicks(live_server: LiveServer) -> None:
     links = ("https://github.com/x", "https://github.com/x", "https://docs.example/y")
     for i, href in enumerate(links):  # distinct texts: identical bodies would be duplicates
-        props = {"href": href, "text": f"link {i}"}
-        body = {"type": "track", "payload": {"name": "link_out", "properties": props}}
-        r = httpx.post(
-            live_server.url + "/track",
-            json=body,
-            timeout=30,
-            headers={
-                **live_server.write.headers(secret=False),
-                "origin": "https://example.com",
-                "user-agent": CHROME,
-                "x-forwarded-for": "81.2.69.142",
-            },
-        )
-        assert r.status_code == 200
+        live_server.visitors().track("link_out", "81.2.69.142", href=href, text=f"link {i}")
     live_server.wait_for(lambda ev: sum(e["name"] == "link_out" for e in ev) == 3)
     links = insights(live_server, "outbound_links").json()["data"]
     assert links == [

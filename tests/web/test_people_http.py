@@ -7,7 +7,6 @@ two visits sent through `/track`:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,17 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.sdk import CHROME, SAFARI
 from tests.support.server import ApiClient, LiveServer, make_server
 
 ORIGIN = "https://example.com"
-CHROME = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-)
-SAFARI = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
-    "like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
-)
 HOSTILE = "it's \\ {x:String} %_ \t\"); DROP TABLE events --"
 ROUTES = (
     "user_flow?event=screen_view",
@@ -54,20 +46,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, geoip_db: Path) -> Iterator
 
 
 def send(server: LiveServer, body: dict[str, Any], ip: str, ua: str) -> dict[str, str]:
-    r = httpx.post(
-        server.url + "/track",
-        content=json.dumps(body),
-        timeout=30,
-        headers={
-            **server.write.headers(secret=False),
-            "origin": ORIGIN,
-            "user-agent": ua,
-            "x-forwarded-for": ip,
-            "content-type": "application/json",
-        },
-    )
-    assert r.status_code == 200, r.text
-    return dict(r.json())
+    return dict(server.visitors(ORIGIN).send(body["type"], body["payload"], ip, ua))
 
 
 def event(name: str, path: str = "", profile: str | None = None, **props: Any) -> dict[str, Any]:
@@ -102,13 +81,7 @@ def visits(server: LiveServer) -> dict[str, dict[str, str]]:
 def get(
     server: LiveServer, path: str, client: ApiClient | None = None, **params: Any
 ) -> httpx.Response:
-    query = {k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in params.items()}
-    return httpx.get(
-        f"{server.url}/insights/{server.project_id}/{path}",
-        params=query,
-        headers=(client or server.read).headers(),
-        timeout=30,
-    )
+    return server.insights(path, client, **params)
 
 
 def ok(server: LiveServer, path: str, **params: Any) -> Any:
