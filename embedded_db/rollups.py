@@ -146,11 +146,14 @@ def pending_hours(
     version = time.time_ns()
     since = scan_from or _EPOCH
     params = {"before": before.strftime(_FMT), "since": since.strftime(_FMT)}
+    # Only projects with events since `since` get markers for their quiet hours: looking back
+    # no further than the last turn keeps this off a whole-table scan every minute (an idle
+    # project's tail stays unrolled: one raw range with nothing in it).
     firsts = store.query(
         select(
             "project_id, toStartOfHour(min(created_at)) AS first",
             "events",
-            ["created_at < {before:DateTime('UTC')}"],
+            ["created_at >= {since:DateTime('UTC')}", "created_at < {before:DateTime('UTC')}"],
             "GROUP BY project_id",
         ),
         params,
