@@ -86,6 +86,12 @@ def list_events(store: EventStore, q: EventListQuery) -> dict[str, Any]:
     return page([camel_event(r) for r in rows], total, q.limit, q.offset)
 
 
+def has_events(store: EventStore, project_id: str) -> bool:
+    """Whether the project has stored any event at all (the dashboard's empty states)."""
+    sql = select("1 AS found", "events", ["project_id = {project:String}"], "LIMIT 1")
+    return bool(store.query(sql, {"project": project_id}))
+
+
 def event_names(store: EventStore, project_id: str, window: Window) -> dict[str, Any]:
     """Every event name in the window with its count, most frequent first."""
     where, params = _where(project_id, window)

@@ -27,6 +27,7 @@ from embedded_db.reports.events import (
     EventListQuery,
     event_names,
     event_properties,
+    has_events,
     list_events,
     property_values,
 )
@@ -90,11 +91,6 @@ def event_url(project_id: str, name: str) -> str:
     return project_url(project_id, "events") + "?" + urlencode({"event": name})
 
 
-def latest_total(store: EventStore, project_id: str) -> int:
-    """How many events the project has stored at all (the empty state's test)."""
-    return int(list_events(store, EventListQuery(project_id=project_id, limit=1))["total"])
-
-
 class EventsController(Controller):
     path = "/dashboard/{project_id:str}/events"
 
@@ -140,7 +136,7 @@ class EventsController(Controller):
             property_keys=[r["key"] for r in keys["data"]],
             links=Links(access.project.id, view),
             at=clock(access.project.timezone),
-            no_events=empty and await store.run(latest_total, store, access.project.id) == 0,
+            no_events=empty and not await store.run(has_events, store, access.project.id),
         )
 
     @post("/conversion", name="events-conversion", opt={"role": "member"}, status_code=200)
@@ -187,7 +183,7 @@ async def _names_page(request: AnyRequest, access: Access, view: PageView) -> Re
         )
         for n in names[paging.offset : paging.offset + paging.size]
     ]
-    empty = not found["data"] and await store.run(latest_total, store, access.project.id) == 0
+    empty = not found["data"] and not await store.run(has_events, store, access.project.id)
     return project_page(
         request,
         access,

@@ -14,7 +14,7 @@ from litestar import Controller, Request, Response, get
 from litestar.response import Redirect
 
 from embedded_db.errors import ValidationError
-from embedded_db.reports.events import EventListQuery, list_events
+from embedded_db.reports.events import EventListQuery, has_events, list_events
 from embedded_db.reports.profiles import (
     PowerUsersQuery,
     ProfileListQuery,
@@ -40,7 +40,6 @@ from web.dashboard.explore import (
     sort_of,
 )
 from web.dashboard.explore_charts import activity_figure
-from web.dashboard.explore_events import latest_total
 from web.dashboard.layout import project_page
 
 AnyRequest = Request[Any, Any, Any]
@@ -114,7 +113,7 @@ async def _list_page(request: AnyRequest, access: Access, view: PageView) -> Res
         name_of=display_name,
         links=Links(access.project.id, view),
         at=clock(access.project.timezone),
-        no_events=empty and await store.run(latest_total, store, access.project.id) == 0,
+        no_events=empty and not await store.run(has_events, store, access.project.id),
     )
 
 

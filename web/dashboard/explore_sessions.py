@@ -12,6 +12,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 from litestar.response import Redirect
 
+from embedded_db.reports.events import has_events
 from embedded_db.reports.sessions import SessionQuery, list_sessions, session_detail
 from embedded_db.store import EventStore
 from web.dashboard.auth import Access, access_of
@@ -27,7 +28,6 @@ from web.dashboard.explore import (
     seconds_between,
     size_of,
 )
-from web.dashboard.explore_events import latest_total
 from web.dashboard.layout import project_page
 
 AnyRequest = Request[Any, Any, Any]
@@ -85,7 +85,7 @@ async def _list_page(request: AnyRequest, access: Access, view: PageView) -> Res
         pager=pager(view, page, result["total"], size),
         links=Links(access.project.id, view),
         at=clock(access.project.timezone),
-        no_events=empty and await store.run(latest_total, store, access.project.id) == 0,
+        no_events=empty and not await store.run(has_events, store, access.project.id),
     )
 
 

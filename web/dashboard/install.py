@@ -10,12 +10,12 @@ from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect
 
 from embedded_db.errors import ValidationError
+from embedded_db.exports import EventQuery, export_events
 from embedded_db.meta import Client, MetaStore
 from embedded_db.store import EventStore
 from web.dashboard.auth import access_of
 from web.dashboard.forms import FormState, form_of, origin_of, text, timezone_of, timezones
 from web.dashboard.layout import project_page, project_url, render
-from web.dashboard.pages import latest_event
 from web.dashboard.signin import BROWSER_CLIENT
 from web.dashboard.state import dashboard
 
@@ -34,6 +34,12 @@ def browser_client(clients: list[Client]) -> Client | None:
     keyless = [c for c in writers if not c.secret_hash]
     found = keyless or writers
     return found[0] if found else None
+
+
+def latest_event(store: EventStore, project_id: str) -> tuple[int, dict[str, Any] | None]:
+    """(events stored for the project, the newest one) — the install page's live check."""
+    page = export_events(store, EventQuery(project_id=project_id, limit=1))
+    return page.total, (page.data[0] if page.data else None)
 
 
 class InstallController(Controller):

@@ -1,7 +1,6 @@
 """The project pages: the dashboard home, the Overview (metric cards with sparklines and a Plotly
 chart from `embedded_db.reports.overview`, then top-list widgets that htmx fills in from
-`/overview/widget`) and the sections later work fills in, which show an empty state until then.
-Thin: read the view from the URL, run the report on the reader pool, render."""
+`/overview/widget`). Thin: read the view from the URL, run the report on the reader pool, render."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ from litestar import Controller, Request, Response, get
 from litestar.response import Redirect
 
 from embedded_db.errors import ValidationError
-from embedded_db.exports import EventQuery, export_events
+from embedded_db.reports.events import has_events
 from embedded_db.reports.overview import METRICS, OverviewQuery, overview
 from embedded_db.store import EventStore
 from web.dashboard.auth import access_of, viewer_of
@@ -21,11 +20,6 @@ from web.dashboard.layout import project_page, project_url, render
 from web.dashboard.state import dashboard
 from web.dashboard.view import View, view_of
 from web.dashboard.widgets import WIDGETS, load, widget_of
-
-# Sections without their own page yet: (title, what it will show). A later page removes its
-# entry here and registers its own controller; the placeholder route exists only while any
-# section is left (an empty path list would claim the project's root URL).
-SECTIONS: dict[str, tuple[str, str]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +42,6 @@ _KINDS = {
 }
 # Metrics where a rise is bad news (the card colours the change the other way round).
 INVERTED = frozenset({"bounce_rate"})
-
-
-def latest_event(store: EventStore, project_id: str) -> tuple[int, dict[str, Any] | None]:
-    """(events stored for the project, the newest one) — the install page's live check."""
-    page = export_events(store, EventQuery(project_id=project_id, limit=1))
-    return page.total, (page.data[0] if page.data else None)
 
 
 class HomeController(Controller):
@@ -117,7 +105,7 @@ class OverviewController(Controller):
             )
             before = (await store.run(overview, store, earlier))["series"]
         empty = not any(p["total_sessions"] for p in result["series"]) and not view.filters
-        total, _ = await store.run(latest_event, store, access.project.id) if empty else (1, None)
+        no_events = empty and not await store.run(has_events, store, access.project.id)
         cards = [
             Card(
                 metric=m,
@@ -142,7 +130,7 @@ class OverviewController(Controller):
             inverted=INVERTED,
             figure=figure,
             metric_label=METRIC_LABELS[view.metric],
-            no_events=total == 0,
+            no_events=no_events,
             widgets=widget_urls(view, access.project.id),
         )
 
@@ -164,26 +152,3 @@ class OverviewController(Controller):
             load, store, pid, view, widget, tab, search, offset, urls, part is None
         )
         return render(_PARTS.get(str(part), "_toplist.html"), listing=listing)
-
-    if SECTIONS:
-
-        @get([f"/{key}" for key in SECTIONS], name="section")
-        async def section_page(self, request: Request[Any, Any, Any]) -> Response[Any]:
-            access = access_of(request)
-            key = request.url.path.rstrip("/").rsplit("/", 1)[-1]
-            view = view_of(request, access.project.timezone)
-            if view.redirect:
-                return Redirect(view.redirect, status_code=303)
-            store: EventStore = request.app.state.store
-            total, _ = await store.run(latest_event, store, access.project.id)
-            title, blurb = SECTIONS[key]
-            return project_page(
-                request,
-                access,
-                "section.html",
-                key,
-                view,
-                title=title,
-                blurb=blurb,
-                no_events=total == 0,
-            )

@@ -13,11 +13,11 @@ from litestar import Controller, Request, Response, get
 from litestar.response import Redirect
 
 from embedded_db.errors import ValidationError
+from embedded_db.reports.events import has_events
 from embedded_db.reports.page_performance import SORTS, PageQuery, page_performance
 from embedded_db.store import EventStore
 from web.dashboard.auth import access_of
 from web.dashboard.layout import project_page, project_url, render
-from web.dashboard.pages import latest_event
 from web.dashboard.view import View, view_of
 from web.dashboard.widgets import filter_url
 
@@ -127,8 +127,7 @@ class PagesController(Controller):
         result = await store.run(page_performance, store, q)
         no_events = False
         if not result["total"] and not view.filters and not table.search:
-            total, _ = await store.run(latest_event, store, access.project.id)
-            no_events = total == 0
+            no_events = not await store.run(has_events, store, access.project.id)
         overview = project_url(access.project.id, "overview")
         context = {
             "table": table,
