@@ -40,7 +40,8 @@ def _send(
     asyncio.run(h.acceptor.track(h.ctx(**ctx), payload, profile))
 
 
-def _live_traffic(h: Harness) -> None:
+def _live_traffic(h: Harness) -> Window:
+    """Send a small day of traffic; answer the window (fixed once) that holds it."""
     base = now_ms() - 12 * 60_000
     minute = 60_000
     site = "https://shop.example"
@@ -59,11 +60,13 @@ def _live_traffic(h: Harness) -> None:
     h.flush()
     h.command("reap", now_ms() + 3_600_000)  # every visit ends: session_end events
     h.flush()
+    hour = datetime.fromtimestamp(base / 1000, UTC).replace(minute=0, second=0, microsecond=0)
+    return Window(start=hour - timedelta(hours=2), end=hour + timedelta(hours=2), tz="UTC")
 
 
-def _metrics(store: EventStore, project: str) -> dict[str, Any]:
-    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    window = Window(start=now - timedelta(hours=2), end=now + timedelta(hours=2), tz="UTC")
+def _metrics(store: EventStore, project: str, window: Window) -> dict[str, Any]:
+    # The same fixed window for both projects: a window taken from the clock at each call
+    # would slide by an hour when the test crosses the top of an hour.
     report = overview(store, OverviewQuery(project, window, "hour", previous=False))
     return {
         "totals": {k: v["value"] for k, v in report["metrics"].items()},
@@ -75,8 +78,8 @@ def _metrics(store: EventStore, project: str) -> dict[str, Any]:
 def test_exported_files_reimport_to_the_same_numbers(
     harness: Harness, imports: Imports, fmt: str
 ) -> None:
-    _live_traffic(harness)
-    live = _metrics(harness.store, harness.project_id)
+    window = _live_traffic(harness)
+    live = _metrics(harness.store, harness.project_id, window)
     assert live["totals"]["total_sessions"] == 3 and live["totals"]["total_revenue"] == 4900
     assert live["totals"]["total_screen_views"] == 5
 
@@ -86,5 +89,5 @@ def test_exported_files_reimport_to_the_same_numbers(
     result = imports.importer.run(path, imports.project_id)
     assert result.format == "openpanel" and result.sessions == 3
 
-    assert _metrics(imports.store, imports.project_id) == live
+    assert _metrics(imports.store, imports.project_id, window) == live
     assert len(imports.events()) == count

@@ -20,6 +20,7 @@ def visit(h: Harness, ip: str, *paths: str, ua: str | None = None) -> None:
 
 
 def test_overview_counts_visits_and_compares_with_the_previous_period(harness: Harness) -> None:
+    sent = datetime.now(UTC)
     visit(harness, "81.2.69.142", "/", "/pricing", "/signup")  # 3 views, not a bounce
     visit(harness, "8.8.8.8", "/")  # a bounce
     visit(harness, "81.2.69.143", "/pricing")  # a bounce
@@ -27,8 +28,7 @@ def test_overview_counts_visits_and_compares_with_the_previous_period(harness: H
     harness.flush()
     harness.command("reap", now_ms() + TIMEOUT_MS + 60_000)  # end the visits: durations known
     harness.flush()
-    now = datetime.now(UTC)
-    window = resolve_range("today", "UTC", now)
+    window = resolve_range("today", "UTC", sent)
     result = overview(harness.store, OverviewQuery(harness.project_id, window, "hour"))
     m = {k: v["value"] for k, v in result["metrics"].items()}
     assert m["unique_visitors"] == 3 and m["total_sessions"] == 3
@@ -41,7 +41,7 @@ def test_overview_counts_visits_and_compares_with_the_previous_period(harness: H
         "value": 0,
     }
     assert len(result["series"]) == 24
-    hour = now.replace(minute=0, second=0, microsecond=0).isoformat()
+    hour = sent.replace(minute=0, second=0, microsecond=0).isoformat()
     [point] = [p for p in result["series"] if p["date"] == hour]
     assert point["total_sessions"] == 3 and point["total_revenue"] == 1999
     assert sum(p["total_sessions"] for p in result["series"]) == 3
