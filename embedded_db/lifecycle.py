@@ -14,7 +14,7 @@ from typing import Any
 
 from embedded_db.errors import ValidationError
 from embedded_db.meta import MetaStore
-from embedded_db.rollups import mark_dirty_range
+from embedded_db.rollups import ROLLUP_TABLES, mark_dirty, mark_dirty_range
 from embedded_db.sql import delete_where, select
 from embedded_db.store import EventStore
 
@@ -28,6 +28,7 @@ PROJECT_TABLES = (
     "profile_aliases",
     "rollup_visits",
     "rollup_pages",
+    "rollup_active",
     "rollup_hours",
 )
 MAX_RETENTION_DAYS = 36_500
@@ -87,7 +88,7 @@ def apply_retention(store: EventStore, project_id: str, days: int, now: datetime
     hour = cutoff.replace(minute=0, second=0, microsecond=0)
     rolled = ["project_id = {project:String}", "hour < {hour:DateTime('UTC')}"]
     hour_params = {"project": project_id, "hour": hour.strftime("%Y-%m-%d %H:%M:%S")}
-    for name in ("rollup_visits", "rollup_pages", "rollup_hours"):
+    for name in (*ROLLUP_TABLES, "rollup_hours"):
         store.execute(delete_where(name, rolled), hour_params)
     mark_dirty_range(store, project_id, hour, hour + timedelta(hours=1))
     return count
@@ -124,6 +125,15 @@ def delete_profile(store: EventStore, project_id: str, profile_id: str) -> Erase
         store.scalar(select("count() AS n", "profiles", [project, "id = {profile:String}"]), params)
         or 0
     )
+    # Who was active when (retention's rollup) names the person and their visits' devices: those
+    # rows go now, not when the rollup worker next recomputes, and their hours are marked dirty
+    # (the device's other visits in them are read raw until then).
+    devices = select("cityHash64(device_id)", "sessions", [*mine, "device_id != ''"], final=True)
+    active = [project, f"(visitor = cityHash64({{profile:String}}) OR visitor IN ({devices}))"]
+    active_hours = store.query(
+        select("DISTINCT toString(hour) AS h", "rollup_active", active), params
+    )
+    store.execute(delete_where("rollup_active", active), params)
     store.execute(delete_where("events", events), params)
     store.execute(delete_where("sessions", mine), params)
     store.execute(delete_where("profiles", [project, "id = {profile:String}"]), params)
@@ -134,4 +144,6 @@ def delete_profile(store: EventStore, project_id: str, profile_id: str) -> Erase
         first = datetime.fromisoformat(span["first"]).replace(tzinfo=UTC)
         last = datetime.fromisoformat(span["last"]).replace(tzinfo=UTC)
         mark_dirty_range(store, project_id, first, last + timedelta(seconds=1))
+    hours = [datetime.fromisoformat(r["h"]).replace(tzinfo=UTC) for r in active_hours]
+    mark_dirty(store, [(project_id, hour) for hour in hours])
     return Erased(events=int(span["n"]), sessions=sessions, profiles=min(has_profile, 1))

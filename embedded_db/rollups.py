@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from embedded_db.store import EventStore
 from embedded_db.timeframe import Window, bucket_starts
 
 HOUR = timedelta(hours=1)
+ROLLUP_TABLES = ("rollup_visits", "rollup_pages", "rollup_active")  # rows versioned by hour
 MAX_RAW_RANGES = 48  # more holes than this and a report reads raw instead
 _FMT = "%Y-%m-%d %H:%M:%S"
 
@@ -98,6 +99,12 @@ _VISIT_COLUMNS = (
 _REVENUE_ROLLUP = (
     "project_id, toStartOfHour(created_at) AS hour, '' AS dimension, '' AS value, "
     "'' AS prefix, sum(revenue) AS revenue, {version:UInt64} AS version"
+)
+# Visitors active in the hour: any event but the synthetic visit start and end (retention).
+ACTIVE_EVENTS = "name NOT IN ('session_start', 'session_end')"
+_ACTIVE_ROLLUP = (
+    "project_id, toStartOfHour(created_at) AS hour, cityHash64(profile_id) AS visitor, "
+    "{version:UInt64} AS version"
 )
 _PAGE_ROLLUP = (
     "project_id, toStartOfHour(created_at) AS hour, origin, path, count() AS pageviews, "
@@ -253,6 +260,15 @@ def roll_hours(store: EventStore, project_id: str, hours: list[datetime]) -> int
         ),
         params,
     )
+    active = select(
+        _ACTIVE_ROLLUP,
+        "events",
+        [*where, "profile_id != ''", ACTIVE_EVENTS],
+        "GROUP BY project_id, hour, visitor",
+    )
+    store.execute(
+        insert_select("rollup_active", "project_id, hour, visitor, version", active), params
+    )
     store.insert(
         "rollup_hours",
         [
@@ -273,7 +289,7 @@ def sweep(store: EventStore, grace_s: float = 600) -> None:
         + select("project_id, hour, version", "rollup_hours", ["state = 1"], final=True)
         + ")",
     ]
-    for name in ("rollup_visits", "rollup_pages"):
+    for name in ROLLUP_TABLES:
         store.execute(delete_where(name, stale), {"cutoff": cutoff})
 
 
@@ -282,11 +298,13 @@ def sweep(store: EventStore, grace_s: float = 600) -> None:
 class Plan:
     """How a report reads its window: rolled hours from the rollups at their valid version,
     everything else raw (half-open UTC ranges). `versions[i]` is the valid version of hour
-    `first + i` (epoch seconds, hourly), 0 when that hour is read raw."""
+    `first + i` (epoch seconds, hourly), 0 when that hour is read raw. `key` prefixes the
+    parameter names, so two plans can share a query."""
 
     first: int
     versions: list[int]
     raw: list[tuple[datetime, datetime]]
+    key: str = ""
 
     @property
     def has_rolled(self) -> bool:
@@ -302,24 +320,27 @@ class Plan:
         ]
 
     def params(self) -> dict[str, Any]:
+        k = self.key
         out: dict[str, Any] = {
-            "rfirst": self.first,
-            "rcount": len(self.versions),
-            "rversions": "[" + ",".join(map(str, self.versions)) + "]",
+            f"{k}rfirst": self.first,
+            f"{k}rcount": len(self.versions),
+            f"{k}rversions": "[" + ",".join(map(str, self.versions)) + "]",
         }
         for i, (lo, hi) in enumerate(self.raw):
-            out[f"raw{i}a"] = lo.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-            out[f"raw{i}b"] = hi.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+            out[f"{k}raw{i}a"] = lo.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+            out[f"{k}raw{i}b"] = hi.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
         return out
 
     @property
     def rolled_condition(self) -> str:
         """Rollup rows of the rolled hours at their valid version (an array lookup by hour)."""
+        k = self.key
+        first, count = f"{{{k}rfirst:UInt32}}", f"{{{k}rcount:UInt32}}"
+        versions = f"{{{k}rversions:Array(UInt64)}}"
         return (
-            "hour >= toDateTime({rfirst:UInt32}, 'UTC') "
-            "AND hour < toDateTime({rfirst:UInt32} + 3600 * {rcount:UInt32}, 'UTC') "
-            "AND version = arrayElement({rversions:Array(UInt64)}, "
-            "intDiv(toUInt32(hour) - {rfirst:UInt32}, 3600) + 1)"
+            f"hour >= toDateTime({first}, 'UTC') "
+            f"AND hour < toDateTime({first} + 3600 * {count}, 'UTC') "
+            f"AND version = arrayElement({versions}, intDiv(toUInt32(hour) - {first}, 3600) + 1)"
         )
 
     @property
@@ -327,9 +348,10 @@ class Plan:
         """`created_at` within the raw ranges (an OR of ranges, so the primary key is used)."""
         if not self.raw:
             return "0"
+        k = self.key
         parts = [
-            f"(created_at >= {{raw{i}a:DateTime64(3, 'UTC')}} "
-            f"AND created_at < {{raw{i}b:DateTime64(3, 'UTC')}})"
+            f"(created_at >= {{{k}raw{i}a:DateTime64(3, 'UTC')}} "
+            f"AND created_at < {{{k}raw{i}b:DateTime64(3, 'UTC')}})"
             for i in range(len(self.raw))
         ]
         return "(" + " OR ".join(parts) + ")"
@@ -340,10 +362,20 @@ def raw_plan(window: Window) -> Plan:
     return Plan(0, [], [(window.start, window.end)])
 
 
-def plan(store: EventStore, project_id: str, window: Window, interval: str | None = None) -> Plan:
+def plan(
+    store: EventStore,
+    project_id: str,
+    window: Window,
+    interval: str | None = None,
+    key: str = "",
+) -> Plan:
     """How to read a window: rolled hours from rollups, the rest raw. All raw when nothing is
     rolled, with too many holes, or when buckets do not start on a UTC hour (days in
-    Asia/Kolkata)."""
+    Asia/Kolkata). `key` names the plan's parameters (see Plan)."""
+    return replace(_plan(store, project_id, window, interval), key=key)
+
+
+def _plan(store: EventStore, project_id: str, window: Window, interval: str | None) -> Plan:
     if interval == "minute" or (interval and not _hour_aligned(window, interval)):
         return raw_plan(window)
     first = int(_ceil_hour(window.start).timestamp())

@@ -26,6 +26,7 @@ TABLES = frozenset(
         "rollup_hours",
         "rollup_visits",
         "rollup_pages",
+        "rollup_active",
     }
 )
 

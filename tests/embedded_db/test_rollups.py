@@ -1,5 +1,6 @@
-"""Rollups give exactly the raw answers (real chDB): every overview metric and list, over many
-windows, timezones and intervals, before and after late rows dirty a rolled hour."""
+"""Rollups give exactly the raw answers (real chDB): every overview metric and list, and the
+retention matrix, over many windows, timezones and intervals, before and after late rows dirty a
+rolled hour."""
 
 from __future__ import annotations
 
@@ -11,6 +12,13 @@ from typing import Any
 import pytest
 
 from embedded_db.reports.overview import OverviewQuery, overview
+from embedded_db.reports.retention import (
+    CRITERIA,
+    RETENTION_INTERVALS,
+    RetentionQuery,
+    retention,
+    retention_sql,
+)
 from embedded_db.reports.toplists import (
     DIMENSIONS,
     ListQuery,
@@ -175,6 +183,10 @@ def answers(store: EventStore, project: str, window: Window, interval: str, roll
     lists["pages"] = top_pages(store, lq)["data"]
     searched = ListQuery(project, window, search="blog", limit=1000, rollups=rolled)
     lists["search"] = top_pages(store, searched)["data"]
+    every = interval if interval in RETENTION_INTERVALS else "day"
+    for criteria in CRITERIA:
+        rq = RetentionQuery(project, window, every, criteria, now=NOW, rollups=rolled)
+        lists[f"retention {criteria}"] = retention(store, rq)
     return overview(store, q), lists
 
 
@@ -202,6 +214,10 @@ def test_reports_really_read_the_rollups(store: EventStore, rolled_project: str)
     kolkata = resolve_range("7d", "Asia/Kolkata", NOW)
     assert plan(store, rolled_project, kolkata, "day").rolled == []
     assert plan(store, rolled_project, kolkata).rolled
+    # retention's default question reads who was active per hour, unless filtered
+    assert "rollup_active" in retention_sql(store, RetentionQuery(rolled_project, week, "day"))
+    named = RetentionQuery(rolled_project, week, "day", start_events=["screen_view"])
+    assert "rollup_active" not in retention_sql(store, named)
 
 
 def test_a_late_row_dirties_its_hour_until_it_is_rolled_again(store: EventStore) -> None:

@@ -14,6 +14,7 @@ from embedded_db.lifecycle import (
     set_retention_days,
 )
 from embedded_db.reports.overview import OverviewQuery, overview
+from embedded_db.reports.retention import RetentionQuery, retention
 from embedded_db.rollups import plan, roll_hours
 from embedded_db.timeframe import Window
 from jobs.lifecycle import apply_retention_everywhere
@@ -30,6 +31,22 @@ def _totals(imports: Imports, rollups: bool) -> dict[str, float]:
         OverviewQuery(imports.project_id, WINDOW, "hour", previous=False, rollups=rollups),
     )
     return {k: v["value"] for k, v in report["metrics"].items()}
+
+
+def _retention(imports: Imports, rollups: bool) -> list[dict]:
+    query = RetentionQuery(imports.project_id, WINDOW, "day", now=WINDOW.end, rollups=rollups)
+    return retention(imports.store, query)["cohorts"]
+
+
+def _active_rows(imports: Imports, visitor: str) -> int:
+    """Rows of `rollup_active` (retention's rollup) for a profile or device id."""
+    return int(
+        imports.store.scalar(
+            "SELECT count() FROM openpanel.rollup_active WHERE project_id = {p:String} "
+            "AND visitor = cityHash64({v:String})",
+            {"p": imports.project_id, "v": visitor},
+        )
+    )
 
 
 def _imported(imports: Imports) -> None:
@@ -80,8 +97,18 @@ def test_erasing_a_profile_removes_their_visits_and_events(imports: Imports) -> 
     before = _totals(imports, rollups=True)
     assert before["total_sessions"] == 3 and before["unique_visitors"] == 3
 
+    # active visitors: dev-a (anonymous), user-1, dev-b and user-9 (server-side)
+    cohorts = _retention(imports, rollups=True)
+    assert cohorts == _retention(imports, rollups=False) and cohorts[0]["size"] == 4
+    assert _active_rows(imports, "user-1") and _active_rows(imports, "dev-a")
+
     erased = delete_profile(imports.store, imports.project_id, "user-1")
     assert DAY + timedelta(hours=10) not in _rolled(imports)  # marked dirty: read raw
+    # nothing in the rollups names them or the device of their visit any more
+    assert not _active_rows(imports, "user-1") and not _active_rows(imports, "dev-a")
+    assert DAY + timedelta(hours=11) not in _rolled(imports)  # dev-a's other visit: read raw
+    cohorts = _retention(imports, rollups=True)  # dev-a's later visit, dev-b, user-9
+    assert cohorts == _retention(imports, rollups=False) and cohorts[0]["size"] == 3
     # user-1's visit: its 5 events (the anonymous page views of that visit included)
     assert (erased.events, erased.sessions, erased.profiles) == (5, 1, 1)
     assert "user-1" not in imports.profiles()
