@@ -38,6 +38,7 @@ from embedded_db.reports.funnels import FunnelQuery, Step, funnel
 from embedded_db.reports.overview import OverviewQuery, overview
 from embedded_db.reports.retention import RetentionQuery, retention
 from embedded_db.reports.toplists import ListQuery, dimension_list, entry_exit_pages, top_pages
+from embedded_db.rollups import ROLLUP_TABLES
 from embedded_db.store import EventStore, StoreLimits
 from embedded_db.timeframe import Window, resolve_range
 from jobs.rollups import Roller
@@ -272,7 +273,7 @@ def rss_mib() -> tuple[float, float]:
 
 def bytes_per_event(store: EventStore, events: int) -> str:
     """Stored bytes per event after merging every table (the disk target counts them all)."""
-    for table in ("events", "sessions", "profiles", "rollup_visits", "rollup_pages"):
+    for table in ("events", "sessions", "profiles", *ROLLUP_TABLES):
         store.execute(f"OPTIMIZE TABLE openpanel.{table} FINAL")
     rows = store.query(
         "SELECT table, sum(data_compressed_bytes) AS bytes FROM system.parts "
