@@ -19,6 +19,7 @@ from web.auth import AuthError, ForbiddenError
 from web.charts_api import CHART_HANDLERS
 from web.dashboard import dashboard_handlers, template_config
 from web.export import export_events_handler
+from web.groups_api import GROUPS_HANDLERS
 from web.imports_api import IMPORT_HANDLERS
 from web.ingest import INGEST_HANDLERS
 from web.insights import INSIGHTS_HANDLERS
@@ -26,6 +27,7 @@ from web.internal import INTERNAL_HANDLERS
 from web.live import live_events
 from web.people_api import PEOPLE_HANDLERS
 from web.responses import bad_request, error_response, text_response
+from web.saved_reports_api import SAVED_REPORT_HANDLERS
 from web.security import RateLimited
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,8 @@ API_HANDLERS = [
     *CHART_HANDLERS,
     *ANALYSIS_HANDLERS,
     *PEOPLE_HANDLERS,
+    *GROUPS_HANDLERS,
+    *SAVED_REPORT_HANDLERS,
     *INSIGHTS_HANDLERS,
     *IMPORT_HANDLERS,
 ]

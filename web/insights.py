@@ -1,5 +1,6 @@
 """`/insights/{projectId}/…` (openpanel-compat.md §4.8) for read/root clients: overview, metrics,
-live visitors, pages, entry/exit pages and one list per visit dimension. Thin: parse the query
+live visitors, pages, entry/exit pages, one list per visit dimension and the `traffic/…` lists
+(referrers, devices, geo) broken down by a chosen dimension. Thin: parse the query
 string (OpenPanel's conventions), call a report in `embedded_db.reports`, return its data."""
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from embedded_db.reports.toplists import (
     top_pages,
 )
 from web.query_params import int_param
-from web.report_params import interval_of, range_info, report_call
+from web.report_params import ReportCall, interval_of, range_info, report_call
 from web.responses import json_response
 
 
@@ -106,13 +107,76 @@ async def insights_entry_exit(
     return await call.answer(entry_exit_pages, call.list_query(), mode)
 
 
-@get(
-    ["/insights/{project_id:str}/traffic/geo", "/insights/{project_id:str}/map"],
-    summary="Visits by country and city, with coordinates",
-)
+@get("/insights/{project_id:str}/map", summary="Visits by country and city, with coordinates")
 async def insights_map(request: Request[Any, Any, Any], project_id: FromPath[str]) -> Response[Any]:
     call = await report_call(request, project_id)
     return await call.answer(map_points, call.list_query())
+
+
+# The dimensions each `traffic/…` route can break visits down by; the first is the default.
+TRAFFIC_BREAKDOWNS = {
+    "referrers": (
+        "referrer_name",
+        "referrer_type",
+        "referrer",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+    ),
+    "devices": ("device", "browser", "os"),
+    "geo": ("country", "region", "city"),
+}
+
+
+def breakdown_of(call: ReportCall, traffic: str) -> str:
+    """The `breakdown` of a `traffic/…` request (its default when absent); 400 if not allowed."""
+    allowed = TRAFFIC_BREAKDOWNS[traffic]
+    chosen = call.params.get("breakdown")
+    if chosen in (None, ""):
+        return allowed[0]
+    if chosen not in allowed:
+        raise ValidationError("breakdown", f"must be one of {', '.join(allowed)}")
+    return str(chosen)
+
+
+async def _traffic(request: Request[Any, Any, Any], project_id: str, traffic: str) -> Response[Any]:
+    call = await report_call(request, project_id)
+    breakdown = breakdown_of(call, traffic)
+    result = await call.run(dimension_list, call.list_query(), breakdown)
+    return json_response({**result, "breakdown": breakdown})
+
+
+@get(
+    "/insights/{project_id:str}/traffic/referrers",
+    summary="Visits by referrer, referrer type or UTM (`breakdown`)",
+)
+async def insights_traffic_referrers(
+    request: Request[Any, Any, Any], project_id: FromPath[str]
+) -> Response[Any]:
+    return await _traffic(request, project_id, "referrers")
+
+
+@get(
+    "/insights/{project_id:str}/traffic/devices",
+    summary="Visits by device, browser or OS (`breakdown`)",
+)
+async def insights_traffic_devices(
+    request: Request[Any, Any, Any], project_id: FromPath[str]
+) -> Response[Any]:
+    return await _traffic(request, project_id, "devices")
+
+
+@get(
+    "/insights/{project_id:str}/traffic/geo",
+    summary="Visits by country and city with coordinates, or by `breakdown` country|region|city",
+)
+async def insights_traffic_geo(
+    request: Request[Any, Any, Any], project_id: FromPath[str]
+) -> Response[Any]:
+    if request.query_params.get("breakdown") in (None, ""):
+        call = await report_call(request, project_id)
+        return await call.answer(map_points, call.list_query())
+    return await _traffic(request, project_id, "geo")
 
 
 @get("/insights/{project_id:str}/active_users", summary="Rolling active users per day")
@@ -151,6 +215,9 @@ INSIGHTS_HANDLERS = [
     insights_entry_exit,
     insights_page_performance,
     insights_map,
+    insights_traffic_referrers,
+    insights_traffic_devices,
+    insights_traffic_geo,
     insights_active_users,
     insights_outbound_links,
     insights_dimension,

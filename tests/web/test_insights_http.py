@@ -108,3 +108,66 @@ def test_insights_refuse_bad_queries_clearly(live_server: LiveServer) -> None:
         timeout=30,
     )
     assert writer.status_code == 403
+
+
+REFERRER_BREAKDOWNS = (
+    "referrer_name",
+    "referrer_type",
+    "referrer",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+)
+
+
+def test_traffic_lists_break_visits_down_by_a_dimension(live_server: LiveServer) -> None:
+    send_views(live_server, "81.2.69.142", CHROME, "/")  # London, from Hacker News
+    campaign = "/?utm_source=newsletter&utm_medium=email&utm_campaign=spring"
+    live_server.visitors().track(
+        "screen_view", "8.8.8.8", SAFARI, __path=f"https://example.com{campaign}"
+    )
+    live_server.wait_for(lambda ev: sum(e["name"] == "screen_view" for e in ev) == 2)
+
+    def rows(path: str, **params: Any) -> list[tuple[str, str, int]]:
+        answer = insights(live_server, path, **params)
+        assert answer.status_code == 200, answer.text
+        return [(r["name"], r["prefix"], r["sessions"]) for r in answer.json()["data"]]
+
+    default = insights(live_server, "traffic/referrers").json()
+    assert default["breakdown"] == "referrer_name"
+    assert ("Hacker News", "", 1) in rows("traffic/referrers")
+    for breakdown in REFERRER_BREAKDOWNS:  # the same lists as the per-dimension routes
+        assert rows("traffic/referrers", breakdown=breakdown) == rows(breakdown), breakdown
+    assert ("newsletter", "", 1) in rows("traffic/referrers", breakdown="utm_source")
+    assert rows("traffic/referrers", breakdown="utm_campaign", search="spr") == [("spring", "", 1)]
+
+    assert insights(live_server, "traffic/devices").json()["breakdown"] == "device"
+    assert rows("traffic/devices") == rows("device")
+    browsers = rows("traffic/devices", breakdown="browser")
+    assert sorted(browsers) == [("Chrome", "", 1), ("Mobile Safari", "", 1)]
+    assert rows("traffic/devices", breakdown="os") == rows("os")
+    paged = insights(live_server, "traffic/devices", breakdown="browser", limit=1).json()
+    assert (len(paged["data"]), paged["next"]) == (1, 1)
+    only_chrome = [{"name": "browser", "operator": "is", "value": ["Chrome"]}]
+    assert rows("traffic/devices", breakdown="os", filters=only_chrome) == [("Windows", "", 1)]
+
+    assert rows("traffic/geo", breakdown="city") == rows("city")
+    assert ("London", "GB", 1) in rows("traffic/geo", breakdown="city")
+    assert sorted(rows("traffic/geo", breakdown="country")) == [("GB", "", 1), ("US", "", 1)]
+    assert rows("traffic/geo", breakdown="region") == rows("region")
+    geo_map = insights(live_server, "traffic/geo").json()  # without a breakdown: the map
+    assert {c["country"] for c in geo_map["countries"]} == {"GB", "US"}
+    assert set(insights(live_server, "map", breakdown="city").json()) == {"countries", "cities"}
+
+    for path, bad in (
+        ("traffic/referrers", "nope"),
+        ("traffic/referrers", "country"),
+        ("traffic/devices", "utm_source"),
+        ("traffic/geo", "browser"),
+    ):
+        refused = insights(live_server, path, breakdown=bad)
+        assert refused.status_code == 400 and refused.json()["field"] == "breakdown", path
+    for path in ("traffic/referrers", "traffic/devices", "traffic/geo"):
+        url = f"{live_server.url}/insights/{live_server.project_id}/{path}"
+        secretless = httpx.get(url, headers=live_server.read.headers(secret=False), timeout=30)
+        assert secretless.status_code == 401, path
