@@ -148,15 +148,24 @@ def duck_create(name: str, query: str) -> str:
     return " ".join(("CREATE OR REPLACE TEMP TABLE", name, "AS", query))
 
 
+def duck_view(name: str, query: str) -> str:
+    """`CREATE OR REPLACE TEMP VIEW name AS query` (name: a plain identifier)."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"bad temp view name {name!r}")
+    return " ".join(("CREATE OR REPLACE TEMP VIEW", name, "AS", query))
+
+
 def duck_copy(query: str, path: str, options: str = "FORMAT parquet") -> str:
     """`COPY (query) TO 'path' (options)`: DuckDB writes a staging file."""
     return "".join(("COPY (", query, ") TO ", duck_string(path), " (", options, ")"))
 
 
-def file_source(path: str, fmt: str) -> str:
-    """chDB's `file('path', Format)` table function over a file the appliance chose."""
+def file_source(path: str, fmt: str, structure: str = "") -> str:
+    """chDB's `file('path', Format[, 'structure'])` table function over a file the appliance
+    chose; `structure` (column names and types, written in this package) skips inference."""
     identifier(fmt, FILE_FORMATS)
-    return "file(" + quote_string(path) + ", " + fmt + ")"
+    columns = ", " + quote_string(structure) if structure else ""
+    return "file(" + quote_string(path) + ", " + fmt + columns + ")"
 
 
 def python_source(variable: str) -> str:
@@ -172,6 +181,24 @@ def select_source(columns: str, source: str, where: Iterable[str] = (), tail: st
     `select()` in parentheses."""
     clause = " AND ".join(where) or "1"
     return " ".join(("SELECT", columns, "FROM", source, "WHERE", clause, tail)).strip()
+
+
+_SCRATCH = re.compile(r"^default\.imp_[a-z0-9_]{1,80}$")
+
+
+def scratch_table(name: str, query: str) -> str:
+    """`CREATE TABLE name ENGINE = Memory AS query`: an import's working table in chDB's
+    `default` database (`default.imp_…`, never one of the appliance's tables)."""
+    if not _SCRATCH.match(name):
+        raise ValueError(f"bad scratch table name {name!r}")
+    return " ".join(("CREATE TABLE", name, "ENGINE = Memory AS", query))
+
+
+def drop_scratch_table(name: str) -> str:
+    """`DROP TABLE IF EXISTS name` for a `scratch_table`."""
+    if not _SCRATCH.match(name):
+        raise ValueError(f"bad scratch table name {name!r}")
+    return "DROP TABLE IF EXISTS " + name
 
 
 def insert_select_token(table_name: str, columns: str, query: str, token: str) -> str:

@@ -1,7 +1,8 @@
-"""The import job: a file → DuckDB staging with the live enrichment → visits in SQL → chDB in
-chunks, idempotent per file (ledger keyed by content hash), resumable after a crash at the last
-committed chunk (staging is deterministic and chunk inserts carry deduplication tokens), and
-rolled back when an insert fails.
+"""The import job: a file → DuckDB staging with the live enrichment → one Parquet file of the
+rows to store → visits in chDB over that file → inserts in chunks, idempotent per file (ledger
+keyed by content hash), resumable after a crash at the last committed chunk (staging is
+deterministic and chunk inserts carry deduplication tokens), and rolled back when an insert
+fails.
 
 `Importer.run` is what the CLI calls directly (no server running) and what the Huey task
 `import_file` runs inside the server (uploads, `openpanel import` against a running server).
@@ -10,6 +11,7 @@ rolled back when an insert fails.
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import time
 import zipfile
@@ -28,6 +30,7 @@ from embedded_db.imports import (
     loader,
     sessionize,
     sniff,
+    visits,
 )
 from embedded_db.imports.canonical import staging_query
 from embedded_db.imports.duck import ImportFileError
@@ -35,7 +38,7 @@ from embedded_db.imports.formats import Options
 from embedded_db.imports.scan import file_hash
 from embedded_db.meta import MetaStore
 from embedded_db.rollups import mark_dirty_range
-from embedded_db.sql import duck_create
+from embedded_db.sql import duck_create, duck_view
 from embedded_db.store import EventStore
 from jobs.enrich.bots import BotDetector
 from jobs.enrich.geo import GeoReader
@@ -86,9 +89,11 @@ class ImportResult:
 
 @dataclass
 class Staged:
-    """A file read, enriched and sessionized in DuckDB, ready to insert chunk by chunk."""
+    """A file read and enriched (DuckDB), its visits computed (chDB), ready to insert chunk by
+    chunk."""
 
-    output: sessionize.Output
+    workspace: visits.Workspace
+    chunks: list[int]
     summary: dict[str, Any]
     rows_read: int
     skipped: dict[str, int]
@@ -215,10 +220,10 @@ class Importer:
         committed."""
         folder = self._folder(record)
         report("reading", 0, 1)
-        con = duck.connect(folder / "tmp", self.memory_mb)
+        staged: Staged | None = None
         try:
             try:
-                staged = self._stage(con, path, record, detected, options)
+                staged = self._stage(path, record, detected, options, folder)
             except Exception as exc:
                 if record.status == "loading":  # a resumed import whose file is gone
                     self._undo(record, exc)
@@ -229,45 +234,68 @@ class Importer:
             if record.status == "staging":
                 self._record_staged(record, staged)
             try:
-                self._load(con, record, staged, folder / "out", report, on_chunk)
+                self._load(record, staged, report, on_chunk)
             except (AppError, OSError) as exc:
                 self._undo(record, exc)
                 raise StoreError(
                     f"{path.name}: the import failed and was rolled back: {exc}"
                 ) from exc
         finally:
-            con.close()
+            if staged is not None:
+                staged.workspace.drop()
             shutil.rmtree(folder, ignore_errors=True)
         return _result(path, record)
 
     def _stage(
         self,
-        con: Any,
         path: Path,
         record: ledger.ImportRecord,
         detected: sniff.Detected,
         options: Options,
+        folder: Path,
     ) -> Staged:
-        """Read, enrich and sessionize `path` into DuckDB temp tables (nothing stored yet)."""
-        with duck.reading(path):
-            prepared = formats.prepare(con, path, detected, options)
-            con.execute(duck_create("staged", staging_query(prepared.mapping)))
-            rows_read = int(con.execute("SELECT count(*) FROM staged").fetchall()[0][0])
-            skipped = dict(prepared.skipped)
-            skipped.update(enrich.enrich(con, self.lookups, record.project_id))
-            skipped.update(sessionize.skipped_rows(con))
-            output = sessionize.sessionize(
-                con,
-                project_id=record.project_id,
-                key=record.id,
-                imported_at=record.imported_moment.replace(tzinfo=None),
-                chunk_rows=self.chunk_rows,
-                timeout_ms=self.timeout_ms,
-                version=int(record.imported_moment.timestamp() * 1000),
-            )
-            summary = sessionize.summary(con, output)
+        """Read and enrich `path` in DuckDB, write the rows to store as one Parquet file, and
+        compute their visits in chDB (nothing stored yet)."""
+        con = duck.connect(folder / "tmp", self.memory_mb)
+        try:
+            with duck.reading(path):
+                prepared = formats.prepare(con, path, detected, options)
+                # Parquet is read by column, so its rows stay a view (each pass reads only the
+                # columns it needs; `row_no` is the file's own row number); text formats are
+                # parsed once into a table.
+                stage = duck_view if detected.container == "parquet" else duck_create
+                con.execute(stage("staged", staging_query(prepared.mapping)))
+                rows_read = int(con.execute("SELECT count(*) FROM staged").fetchall()[0][0])
+                skipped = dict(prepared.skipped)
+                skipped.update(enrich.enrich(con, self.lookups, record.project_id))
+                skipped.update(sessionize.skipped_rows(con))
+            with duck.reading(folder):  # e.g. a full disk
+                sessionize.write_staged(con, folder / "staged.parquet")
+        finally:
+            con.close()  # DuckDB's copy of the rows is not needed any more
+        workspace = visits.Workspace(
+            self.store,
+            folder / "staged.parquet",
+            re.sub(r"[^a-z0-9]", "_", f"{record.id}_{record.attempt}".lower()),
+            {
+                "project": record.project_id,
+                "key": record.id,
+                "imported_at": record.imported_moment.strftime("%Y-%m-%d %H:%M:%S"),
+                "size": self.chunk_rows,
+                "timeout": self.timeout_ms,
+                "version": int(record.imported_moment.timestamp() * 1000),
+            },
+        )
+        try:
+            visits.build(workspace)
+            summary = visits.summary(workspace)
+            chunks = visits.chunks(workspace)
+        except Exception:
+            workspace.drop()
+            raise
         return Staged(
-            output=output,
+            workspace=workspace,
+            chunks=chunks,
             summary=summary,
             rows_read=rows_read + sum(prepared.skipped.values()),
             skipped=skipped,
@@ -283,39 +311,33 @@ class Importer:
         record.first_at, record.last_at = staged.summary["first_at"], staged.summary["last_at"]
         record.format = staged.format
         record.options["notes"] = staged.notes
-        record.chunks_total, record.chunks_done = len(staged.output.chunks), 0
+        record.chunks_total, record.chunks_done = len(staged.chunks), 0
         record.status = "loading"
         ledger.save(self.meta, record)
 
     def _load(
         self,
-        con: Any,
         record: ledger.ImportRecord,
         staged: Staged,
-        out: Path,
         report: Progress,
         on_chunk: Callable[[int], None] | None,
     ) -> None:
-        output = staged.output
-        chunks = output.chunks
+        chunks = staged.chunks
         record.chunks_total = len(chunks)
-        if record.chunks_done < len(chunks):
-            report("writing", 0, len(chunks))
-            shutil.rmtree(out, ignore_errors=True)  # files a crashed attempt left behind
-            with duck.reading(out):  # e.g. a full disk: an AppError, so the import rolls back
-                sessionize.write_chunks(con, output, out)
         for index, chunk in enumerate(chunks):
             if index < record.chunks_done:
                 continue
             report("loading", index, len(chunks))
-            loader.load_chunk(self.store, out, record.token, chunk)
+            visits.load_chunk(staged.workspace, record.token, chunk)
             if on_chunk is not None:
                 on_chunk(index)
             record.chunks_done = index + 1
             ledger.save(self.meta, record)
         report("profiles", len(chunks), len(chunks))
-        profiles = sessionize.profile_table(con)
-        loader.write_profiles(self.store, profiles, record.project_id, record.token)
+        workspace = staged.workspace
+        loader.write_profiles(
+            self.store, visits.profiles(workspace), workspace.params, record.token
+        )
         self._mark_dirty(record)
         record.status, record.error = "done", ""
         ledger.save(self.meta, record)
@@ -347,15 +369,15 @@ class Importer:
         options: Options,
         report: Progress,
     ) -> ImportResult:
+        run = f"dry-{time.time_ns()}"  # its own scratch tables, whatever else runs
         record = ledger.ImportRecord(
-            id="dry-run", project_id=project_id, file_hash="", imported_at=_now_second()
+            id=run, project_id=project_id, file_hash="", imported_at=_now_second()
         )
-        folder = self.work_dir / f"dry-{time.time_ns()}"
-        con = duck.connect(folder / "tmp", self.memory_mb)
+        folder = self.work_dir / run
         try:
-            staged = self._stage(con, path, record, detected, options)
+            staged = self._stage(path, record, detected, options, folder)
+            staged.workspace.drop()
         finally:
-            con.close()
             shutil.rmtree(folder, ignore_errors=True)
         report("done", 1, 1)
         return ImportResult(

@@ -1,5 +1,5 @@
-"""chDB's side of an import: insert the staged chunks (Parquet files DuckDB wrote) with
-deduplication tokens, merge the import's profiles over stored ones, undo a failed import.
+"""What an import does to stored rows besides inserting them (imports/visits.py): merge the
+import's profiles over stored ones, undo a failed import.
 
 Imported rows are recognised by `imported_at` (one value per import attempt, recorded in the
 ledger), so a rollback needs no list of ids.
@@ -8,18 +8,9 @@ ledger), so a rollback needs no list of ids.
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from embedded_db.imports.canonical import EVENT_COLUMNS, SESSION_COLUMNS
-from embedded_db.sql import (
-    delete_where,
-    file_source,
-    insert_select_token,
-    python_source,
-    select,
-    select_source,
-)
+from embedded_db.sql import delete_where, insert_select_token, select, select_source
 from embedded_db.store import EventStore
 
 _IMPORTED = ["project_id = {project:String}", "imported_at = {imported_at:DateTime('UTC')}"]
@@ -44,48 +35,22 @@ def ch_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def load_chunk(store: EventStore, folder: Path, token: str, chunk: int) -> None:
-    """Insert one chunk (the Parquet files `sessionize.write_chunks` left under `folder`: events,
-    then visits); repeating it with the same token stores nothing twice."""
-    for table_name, columns, tag in (
-        ("events", EVENT_COLUMNS, "e"),
-        ("sessions", SESSION_COLUMNS, "s"),
-    ):
-        part = folder / table_name / f"chunk={chunk}"
-        files = sorted(part.glob("*.parquet")) if part.is_dir() else []
-        for index, file in enumerate(files):
-            suffix = f".{index}" if index else ""
-            insert_file(store, table_name, columns, file, f"{token}:{tag}{chunk}{suffix}")
-
-
-def insert_file(store: EventStore, table_name: str, columns: str, file: Path, token: str) -> None:
-    """`INSERT … SELECT` from a Parquet file DuckDB wrote (chDB reads it itself, in parallel)."""
-    query = select_source(columns, file_source(str(file), "Parquet"))
-    store.execute(insert_select_token(table_name, columns, query, token))
-
-
-def write_profiles(store: EventStore, staged: Any, project_id: str, token: str) -> None:
-    """Upsert the import's profiles (Arrow: id, is_external, first_seen, last_seen, context)
-    merged over the stored ones: names kept, context properties updated, first and last seen
-    widened. `staged` is read by chDB's Python() table function."""
-    if not staged.num_rows:
-        return
-    new = python_source("staged")
+def write_profiles(store: EventStore, new: str, params: dict[str, Any], token: str) -> None:
+    """Upsert the import's profiles (`new`: a query of id, is_external, first_seen, last_seen,
+    context, with `params`, which bind `project`) merged over the stored ones: names kept,
+    context properties updated, first and last seen widened."""
     old = select(
         _STORED_PROFILE,
         "profiles",
-        ["project_id = {project:String}", "id IN (" + select_source("id", new) + ")"],
+        ["project_id = {project:String}", "id IN (" + select_source("id", f"({new})") + ")"],
         final=True,
     )
     merged = select_source(
         _MERGED_PROFILE,
-        f"{new} AS n LEFT JOIN ({old}) AS o ON o.id = n.id",
+        f"({new}) AS n LEFT JOIN ({old}) AS o ON o.id = n.id",
         tail="SETTINGS join_use_nulls = 0",
     )
-    store.execute(
-        insert_select_token("profiles", _PROFILE_COLUMNS, merged, f"{token}:p"),
-        {"project": project_id},
-    )
+    store.execute(insert_select_token("profiles", _PROFILE_COLUMNS, merged, f"{token}:p"), params)
 
 
 def rollback(store: EventStore, project_id: str, imported_at: datetime) -> None:

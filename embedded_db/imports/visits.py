@@ -1,0 +1,333 @@
+"""chDB's side of an import: visits over the staged file, under the live rules (jobs/visits.py,
+openpanel-compat.md §2.6), and the rows to store, shaped exactly like `events`, `sessions` and
+(merged over stored ones) `profiles`.
+
+DuckDB leaves one Parquet file of storable rows (`sessionize.write_staged`); chDB reads it where
+it is (in parallel, no copy in Python) for every statement here. Per device, ordered by time,
+an event more than the timeout (30 min) after the previous one starts a new visit. Each visit
+gets a `session_start` (a copy of its first event, 100 ms earlier) and a `session_end` (1 s
+after its last event, with the duration and `__bounce`); its sessions row takes entry page,
+referrer, utm, geo and device from the first event, the exit page from the last event that had
+a path, counts page views (`screen_view` with a path) and other events, and is a bounce unless
+it has more than one page view. Later events inherit the visit's referrer. Rows without a
+device id are stored without a visit, as live server-side events are. Ids are deterministic:
+events from (import key, row number), visits from (project, device, start), so a re-run writes
+the same rows and chDB's insert deduplication drops them.
+
+The per-row visit numbers and the visits live in two Memory tables named after the import
+attempt (`Workspace`), dropped when the import ends.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from embedded_db.imports.canonical import EVENT_COLUMNS, SESSION_COLUMNS
+from embedded_db.sql import (
+    drop_scratch_table,
+    file_source,
+    insert_select_token,
+    scratch_table,
+    select_source,
+)
+from embedded_db.store import EventStore
+
+# The staged file's columns and types (sessionize.write_staged writes exactly these).
+STAGED_STRUCTURE = (
+    "row_no Int64, name String, created_at DateTime64(3, 'UTC'), device_id String, "
+    "profile_id String, path String, origin String, referrer String, referrer_name String, "
+    "referrer_type String, properties Map(String, String), country String, region String, "
+    "city String, latitude Nullable(Float32), longitude Nullable(Float32), os String, "
+    "os_version String, browser String, browser_version String, device String, brand String, "
+    "model String, revenue UInt64, sdk_name String, sdk_version String, groups Array(String)"
+)
+_GEO_DEVICE = (
+    "country", "city", "region", "longitude", "latitude", "os", "os_version", "browser",
+    "browser_version", "device", "brand", "model",
+)  # fmt: skip
+_AGGREGATES = (
+    "device_id", "visit_no", "started", "ended", "first_row", "has_path", "last_path",
+    "last_origin", "screen_views", "n", "revenue", "has_ident", "ident", "visit_groups",
+)  # fmt: skip
+_NAME = re.compile(r"^[a-z0-9_]{1,80}$")
+# One order for "time, then place in the file" (ties at the same millisecond).
+_SEQ = "(s.created_at, s.row_no)"
+_MS = "toUnixTimestamp64Milli"
+
+
+def _uuid(text: str) -> str:
+    """A UUID from the MD5 of `text` (hex digits in order, like DuckDB's hex_uuid(md5(…)))."""
+    return f"toUUID(UUIDNumToString(MD5({text})))"
+
+
+def _b64_id(text: str) -> str:
+    """OpenPanel-style 22-character url-safe id: the first 16 bytes of SHA-256, base64url."""
+    encoded = f"base64Encode(substring(SHA256({text}), 1, 16))"
+    return f"replaceRegexpAll(replaceAll(replaceAll({encoded}, '+', '-'), '/', '_'), '=+$', '')"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """One import attempt's staged file and Memory tables in chDB, and the parameters every
+    statement binds."""
+
+    store: EventStore
+    staged: Path
+    name: str  # a plain identifier naming this attempt's tables
+    params: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ValueError(f"bad workspace name {self.name!r}")
+
+    @property
+    def file(self) -> str:
+        return file_source(str(self.staged), "Parquet", STAGED_STRUCTURE)
+
+    @property
+    def source(self) -> str:
+        return f"default.imp_{self.name}_rows"
+
+    @property
+    def numbers(self) -> str:
+        return f"default.imp_{self.name}_numbers"
+
+    @property
+    def visits(self) -> str:
+        return f"default.imp_{self.name}_visits"
+
+    def drop(self) -> None:
+        for table in (self.source, self.numbers, self.visits):
+            self.store.execute(drop_scratch_table(table))
+
+
+def build(ws: Workspace) -> None:
+    """Number every device's visits and aggregate them (the Memory tables)."""
+    ws.drop()
+    ws.store.execute(scratch_table(ws.source, select_source("*", ws.file)))
+    window = "PARTITION BY device_id ORDER BY created_at, row_no"
+    gaps = select_source(
+        f"row_no, device_id, created_at, if(row_number() OVER w = 1 OR {_MS}(created_at) - "
+        f"{_MS}(lagInFrame(created_at) OVER w) > {{timeout:Int64}}, 1, 0) AS gap",
+        ws.source,
+        ["device_id != ''"],
+        f"WINDOW w AS ({window} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)",
+    )
+    numbers = select_source(
+        f"row_no, device_id, toUInt32(sum(gap) OVER ({window} ROWS UNBOUNDED PRECEDING)) "
+        "AS visit_no",
+        f"({gaps})",
+    )
+    ws.store.execute(scratch_table(ws.numbers, numbers), ws.params)
+    ident = "s.profile_id != '' AND s.profile_id != n.device_id"
+    aggregates = select_source(
+        "n.device_id AS device_id, n.visit_no AS visit_no, min(s.created_at) AS started, "
+        f"max(s.created_at) AS ended, argMin(s.row_no, {_SEQ}) AS first_row, "
+        f"countIf(s.path != '') > 0 AS has_path, "
+        f"argMaxIf(s.path, {_SEQ}, s.path != '') AS last_path, "
+        f"argMaxIf(s.origin, {_SEQ}, s.path != '') AS last_origin, "
+        "countIf(s.name = 'screen_view' AND s.path != '') AS screen_views, count() AS n, "
+        f"sum(s.revenue) AS revenue, countIf({ident}) > 0 AS has_ident, "
+        f"argMaxIf(s.profile_id, {_SEQ}, {ident}) AS ident, "
+        "arraySort(groupUniqArrayArray(s.groups)) AS visit_groups",
+        f"{ws.numbers} AS n INNER JOIN {ws.source} AS s ON s.row_no = n.row_no",
+        tail="GROUP BY n.device_id, n.visit_no",
+    )
+    first_profile = "if(f.profile_id != '', f.profile_id, a.device_id)"
+    session_key = (
+        f"concat('imp:v1:', {{project:String}}, ':', a.device_id, ':', toString({_MS}(a.started)))"
+    )
+    visits = select_source(
+        ", ".join(f"a.{c} AS {c}" for c in _AGGREGATES)
+        + f", {_b64_id(session_key)} AS session_id, "
+        f"if(a.has_ident, a.ident, {first_profile}) AS visit_profile, "
+        f"{first_profile} AS first_profile, "
+        "if(a.has_path, a.last_path, f.path) AS exit_path, "
+        "if(a.has_path, a.last_origin, f.origin) AS exit_origin, "
+        "f.path AS entry_path, f.origin AS entry_origin, f.referrer AS v_referrer, "
+        "f.referrer_name AS v_referrer_name, f.referrer_type AS v_referrer_type, "
+        "f.properties AS first_properties, f.sdk_name AS first_sdk_name, "
+        "f.sdk_version AS first_sdk_version, f.groups AS first_groups, "
+        + ", ".join(f"f.{c} AS v_{c}" for c in _GEO_DEVICE),
+        # the file rows stream past the visits' hash table (the small side on the right)
+        f"{ws.source} AS f INNER JOIN ({aggregates}) AS a ON a.first_row = f.row_no",
+    )
+    ws.store.execute(scratch_table(ws.visits, visits), ws.params)
+
+
+def summary(ws: Workspace) -> dict[str, Any]:
+    """Rows to store (file events plus visit start/end) and their time range (UTC text)."""
+    [rows] = ws.store.query(
+        select_source(
+            "count() AS n, toString(min(created_at)) AS first, toString(max(created_at)) AS last",
+            ws.source,
+        )
+    )
+    [visits] = ws.store.query(
+        select_source(
+            "count() AS n, toString(min(started) - toIntervalMillisecond(100)) AS first, "
+            "toString(max(ended) + toIntervalSecond(1)) AS last",
+            ws.visits,
+        )
+    )
+    n, first, last = int(rows["n"]), rows["first"], rows["last"]
+    if int(visits["n"]):  # texts of one format: they compare like the times
+        first, last = min(first, visits["first"]), max(last, visits["last"])
+    return {
+        "events": n + 2 * int(visits["n"]),
+        "sessions": int(visits["n"]),
+        "first_at": _iso(first) if n else "",
+        "last_at": _iso(last) if n else "",
+    }
+
+
+def _iso(text: str) -> str:
+    return datetime.fromisoformat(text).isoformat(sep=" ")
+
+
+def chunks(ws: Workspace) -> list[int]:
+    """Chunk numbers (ranges of file rows); every stored row belongs to the chunk of a file
+    row (its own, or its visit's first row)."""
+    rows = ws.store.query(
+        select_source("DISTINCT intDiv(row_no, {size:UInt64}) AS c", ws.source, tail="ORDER BY c"),
+        ws.params,
+    )
+    return [int(r["c"]) for r in rows]
+
+
+def load_chunk(ws: Workspace, token: str, chunk: int) -> None:
+    """Insert one chunk's events (file rows, visit starts and ends) and visits; repeating it
+    with the same token stores nothing twice."""
+    params = {**ws.params, "chunk": chunk}
+    events = " UNION ALL ".join((_visited_events(ws), _starts(ws), _ends(ws), _loose_events(ws)))
+    ws.store.execute(
+        insert_select_token("events", EVENT_COLUMNS, events, f"{token}:e{chunk}"), params
+    )
+    ws.store.execute(
+        insert_select_token("sessions", SESSION_COLUMNS, _sessions(ws), f"{token}:s{chunk}"),
+        params,
+    )
+
+
+def _in_chunk(row: str) -> str:
+    return f"intDiv({row}, {{size:UInt64}}) = {{chunk:UInt64}}"
+
+
+def _geo_device(prefix: str) -> str:
+    return ", ".join(f"{prefix}{c}" for c in _GEO_DEVICE)
+
+
+_IMPORTED = "toDateTime({imported_at:String}, 'UTC')"
+
+
+def _visited_events(ws: Workspace) -> str:
+    event_id = _uuid("concat({key:String}, ':', toString(t.row_no))")
+    return select_source(
+        f"{event_id}, t.name, t.sdk_name, t.sdk_version, t.device_id, "
+        "if(t.profile_id != '', t.profile_id, t.device_id), {project:String}, v.session_id, "
+        "t.groups, t.path, t.origin, v.v_referrer, v.v_referrer_name, v.v_referrer_type, "
+        f"t.revenue, 0, t.properties, t.created_at, {_geo_device('t.')}, {_IMPORTED}",
+        f"{ws.source} AS t INNER JOIN {ws.numbers} AS n ON n.row_no = t.row_no "
+        f"INNER JOIN {ws.visits} AS v ON v.device_id = n.device_id AND v.visit_no = n.visit_no",
+        [_in_chunk("t.row_no")],
+    )
+
+
+def _starts(ws: Workspace) -> str:
+    start_id = _uuid("concat(session_id, ':start')")
+    return select_source(
+        f"{start_id}, 'session_start', first_sdk_name, first_sdk_version, device_id, "
+        "first_profile, {project:String}, session_id, first_groups, entry_path, entry_origin, "
+        "v_referrer, v_referrer_name, v_referrer_type, 0, 0, first_properties, "
+        f"started - toIntervalMillisecond(100), {_geo_device('v_')}, {_IMPORTED}",
+        ws.visits,
+        [_in_chunk("first_row")],
+    )
+
+
+def _ends(ws: Workspace) -> str:
+    end_id = _uuid("concat(session_id, ':end')")
+    return select_source(
+        f"{end_id}, 'session_end', '', '', device_id, visit_profile, {{project:String}}, "
+        "session_id, visit_groups, exit_path, exit_origin, v_referrer, v_referrer_name, "
+        f"v_referrer_type, 0, toUInt64({_MS}(ended) - {_MS}(started)), "
+        "map('__bounce', if(screen_views <= 1, 'true', 'false')), ended + toIntervalSecond(1), "
+        f"{_geo_device('v_')}, {_IMPORTED}",
+        ws.visits,
+        [_in_chunk("first_row")],
+    )
+
+
+def _loose_events(ws: Workspace) -> str:
+    event_id = _uuid("concat({key:String}, ':', toString(row_no))")
+    return select_source(
+        f"{event_id}, name, sdk_name, sdk_version, '', profile_id, {{project:String}}, '', "
+        "groups, path, origin, referrer, referrer_name, referrer_type, revenue, 0, properties, "
+        f"created_at, {_geo_device('')}, {_IMPORTED}",
+        ws.source,
+        ["device_id = ''", _in_chunk("row_no")],
+    )
+
+
+def _sessions(ws: Workspace) -> str:
+    utm = ", ".join(
+        f"first_properties['__query.{k}']"
+        for k in ("utm_medium", "utm_source", "utm_campaign", "utm_content", "utm_term")
+    )
+    return select_source(
+        "session_id, {project:String}, visit_profile, device_id, started, ended, "
+        "screen_views <= 1, entry_origin, entry_path, exit_origin, exit_path, "
+        "toInt32(screen_views), toFloat64(revenue), toInt32(n - screen_views), "
+        f"toUInt32({_MS}(ended) - {_MS}(started)), v_country, v_region, v_city, v_longitude, "
+        "v_latitude, v_device, v_brand, v_model, v_browser, v_browser_version, v_os, "
+        f"v_os_version, {utm}, v_referrer, v_referrer_name, v_referrer_type, visit_groups, "
+        "{version:UInt64}",
+        ws.visits,
+        [_in_chunk("first_row")],
+    )
+
+
+_CONTEXT = ("country", "city", "region", "latitude", "longitude", "os", "os_version", "browser",
+            "browser_version", "device", "brand", "model")  # fmt: skip
+
+
+def profiles(ws: Workspace) -> str:
+    """The import's profiles (id, is_external, first_seen, last_seen, context). Profiles are
+    touched when a visit starts (its first event's profile) and ends (the visit's), as live:
+    first and last seen, identified or not, and the context of the latest touch (the visit's
+    entry page when it was its start, the exit page when it was its end)."""
+    touches = " UNION ALL ".join(
+        (
+            select_source(
+                "first_profile AS id, device_id, started - toIntervalMillisecond(100) AS seen, "
+                "first_row * 2 AS pick",
+                ws.visits,
+            ),
+            select_source(
+                "visit_profile AS id, device_id, ended + toIntervalSecond(1) AS seen, "
+                "first_row * 2 + 1 AS pick",
+                ws.visits,
+            ),
+        )
+    )
+    latest = select_source(
+        "id, max(id != device_id) AS is_external, min(seen) AS first_seen, "
+        "max(seen) AS last_seen, argMax(pick, (seen, pick)) AS pick",
+        f"({touches})",
+        tail="GROUP BY id",
+    )
+    entries = ", ".join(f"'{c}', ifNull(toString(v.v_{c}), '')" for c in _CONTEXT)
+    context = (
+        f"mapFilter((k, x) -> x != '', map({entries}, 'path', if(l.pick % 2 = 0, "
+        "v.entry_path, v.exit_path), 'referrer', v.v_referrer, 'referrer_name', "
+        "v.v_referrer_name, 'referrer_type', v.v_referrer_type))"
+    )
+    return select_source(
+        "l.id AS id, l.is_external AS is_external, l.first_seen AS first_seen, "
+        f"l.last_seen AS last_seen, {context} AS context",
+        f"({latest}) AS l INNER JOIN {ws.visits} AS v ON v.first_row = intDiv(l.pick, 2)",
+    )
