@@ -2,20 +2,21 @@
 openpanel-compat.md §2.6), and the rows to store, shaped exactly like `events`, `sessions` and
 (merged over stored ones) `profiles`.
 
-DuckDB leaves one Parquet file of storable rows (`sessionize.write_staged`); chDB reads it where
-it is (in parallel, no copy in Python) for every statement here. Per device, ordered by time,
-an event more than the timeout (30 min) after the previous one starts a new visit. Each visit
-gets a `session_start` (a copy of its first event, 100 ms earlier) and a `session_end` (1 s
-after its last event, with the duration and `__bounce`); its sessions row takes entry page,
-referrer, utm, geo and device from the first event, the exit page from the last event that had
-a path, counts page views (`screen_view` with a path) and other events, and is a bounce unless
-it has more than one page view. Later events inherit the visit's referrer. Rows without a
-device id are stored without a visit, as live server-side events are. Ids are deterministic:
-events from (import key, row number), visits from (project, device, start), so a re-run writes
-the same rows and chDB's insert deduplication drops them.
+DuckDB leaves one Parquet file of storable rows (`sessionize.write_staged`); chDB loads it into
+a scratch Memory table (its own parallel Parquet reader, no copy in Python).
 
-The per-row visit numbers and the visits live in two Memory tables named after the import
-attempt (`Workspace`), dropped when the import ends.
+Per device, ordered by time, an event more than the timeout (30 min) after the previous one
+starts a new visit. Each visit gets a `session_start` (a copy of its first event, 100 ms
+earlier) and a `session_end` (1 s after its last event, with the duration and `__bounce`); its
+sessions row takes entry page, referrer, utm, geo and device from the first event, the exit page
+from the last event that had a path, counts page views (`screen_view` with a path) and other
+events, and is a bounce unless it has more than one page view. Later events inherit the visit's
+referrer. Rows without a device id are stored without a visit, as live server-side events are.
+Ids are deterministic: events from (import key, row number), visits from (project, device,
+start), so a re-run writes the same rows and chDB's insert deduplication drops them.
+
+The rows, their visit numbers and the visits live in three Memory tables named after the import
+attempt (`Workspace`), dropped when the import ends (a resumed import replaces its own).
 """
 
 from __future__ import annotations
