@@ -2,8 +2,8 @@
 openpanel-compat.md §2.6), and the rows to store, shaped exactly like `events`, `sessions` and
 (merged over stored ones) `profiles`.
 
-DuckDB leaves one Parquet file of storable rows (`sessionize.write_staged`); chDB loads it into
-a scratch Memory table (its own parallel Parquet reader, no copy in Python).
+DuckDB leaves one Parquet file of storable rows (`sessionize.write_staged`); chDB reads it where
+it is (its own parallel Parquet reader, only the columns a statement needs, no copy in Python).
 
 Per device, ordered by time, an event more than the timeout (30 min) after the previous one
 starts a new visit. Each visit gets a `session_start` (a copy of its first event, 100 ms
@@ -15,8 +15,8 @@ referrer. Rows without a device id are stored without a visit, as live server-si
 Ids are deterministic: events from (import key, row number), visits from (project, device,
 start), so a re-run writes the same rows and chDB's insert deduplication drops them.
 
-The rows, their visit numbers and the visits live in three Memory tables named after the import
-attempt (`Workspace`), dropped when the import ends (a resumed import replaces its own).
+The rows' visit numbers and the visits live in two Memory tables named after the import attempt
+(`Workspace`), dropped when the import ends (a resumed import replaces its own).
 """
 
 from __future__ import annotations
@@ -86,12 +86,10 @@ class Workspace:
             raise ValueError(f"bad workspace name {self.name!r}")
 
     @property
-    def file(self) -> str:
-        return file_source(str(self.staged), "Parquet", STAGED_STRUCTURE)
-
-    @property
     def source(self) -> str:
-        return f"default.imp_{self.name}_rows"
+        """The staged rows: chDB reads the file in every statement (only the columns it
+        needs, in parallel), so the wide rows are never held in memory whole."""
+        return file_source(str(self.staged), "Parquet", STAGED_STRUCTURE)
 
     @property
     def numbers(self) -> str:
@@ -102,14 +100,13 @@ class Workspace:
         return f"default.imp_{self.name}_visits"
 
     def drop(self) -> None:
-        for table in (self.source, self.numbers, self.visits):
+        for table in (self.numbers, self.visits):
             self.store.execute(drop_scratch_table(table))
 
 
 def build(ws: Workspace) -> None:
     """Number every device's visits and aggregate them (the Memory tables)."""
     ws.drop()
-    ws.store.execute(scratch_table(ws.source, select_source("*", ws.file)))
     window = "PARTITION BY device_id ORDER BY created_at, row_no"
     gaps = select_source(
         f"row_no, device_id, created_at, if(row_number() OVER w = 1 OR {_MS}(created_at) - "
@@ -227,12 +224,14 @@ _IMPORTED = "toDateTime({imported_at:String}, 'UTC')"
 
 def _visited_events(ws: Workspace) -> str:
     event_id = _uuid("concat({key:String}, ':', toString(t.row_no))")
+    chunk_numbers = select_source("row_no, device_id, visit_no", ws.numbers, [_in_chunk("row_no")])
     return select_source(
         f"{event_id}, t.name, t.sdk_name, t.sdk_version, t.device_id, "
         "if(t.profile_id != '', t.profile_id, t.device_id), {project:String}, v.session_id, "
         "t.groups, t.path, t.origin, v.v_referrer, v.v_referrer_name, v.v_referrer_type, "
         f"t.revenue, 0, t.properties, t.created_at, {_geo_device('t.')}, {_IMPORTED}",
-        f"{ws.source} AS t INNER JOIN {ws.numbers} AS n ON n.row_no = t.row_no "
+        # only this chunk's visit numbers are hashed for the join
+        f"{ws.source} AS t INNER JOIN ({chunk_numbers}) AS n ON n.row_no = t.row_no "
         f"INNER JOIN {ws.visits} AS v ON v.device_id = n.device_id AND v.visit_no = n.visit_no",
         [_in_chunk("t.row_no")],
     )
