@@ -140,7 +140,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--log-lines", type=int, default=1_000_000)
-    parser.add_argument("--memory-mb", type=int, default=2048)
+    parser.add_argument(
+        "--memory-mb",
+        type=int,
+        default=StoreLimits().memory_limit_mb,
+        help="chDB's per-query memory limit and DuckDB's (default: the appliance's own)",
+    )
     parser.add_argument("--repeat", type=int, default=2, help="best of this many runs")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from embedded_db.imports.visits import spill
 from embedded_db.sql import delete_where, insert_select_token, select, select_source
 from embedded_db.store import EventStore
 
@@ -48,7 +49,7 @@ def write_profiles(store: EventStore, new: str, params: dict[str, Any], token: s
     merged = select_source(
         _MERGED_PROFILE,
         f"({new}) AS n LEFT JOIN ({old}) AS o ON o.id = n.id",
-        tail="SETTINGS join_use_nulls = 0",
+        tail="SETTINGS join_use_nulls = 0, " + spill(store),
     )
     store.execute(insert_select_token("profiles", _PROFILE_COLUMNS, merged, f"{token}:p"), params)
 

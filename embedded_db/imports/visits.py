@@ -120,7 +120,7 @@ def build(ws: Workspace) -> None:
         "AS visit_no",
         f"({gaps})",
     )
-    ws.store.execute(scratch_table(ws.numbers, numbers), ws.params)
+    ws.store.execute(scratch_table(ws.numbers, _spilling(ws, numbers)), ws.params)
     ident = "s.profile_id != '' AND s.profile_id != n.device_id"
     aggregates = select_source(
         "n.device_id AS device_id, n.visit_no AS visit_no, min(s.created_at) AS started, "
@@ -154,7 +154,7 @@ def build(ws: Workspace) -> None:
         # the file rows stream past the visits' hash table (the small side on the right)
         f"{ws.source} AS f INNER JOIN ({aggregates}) AS a ON a.first_row = f.row_no",
     )
-    ws.store.execute(scratch_table(ws.visits, visits), ws.params)
+    ws.store.execute(scratch_table(ws.visits, _spilling(ws, visits)), ws.params)
 
 
 def summary(ws: Workspace) -> dict[str, Any]:
@@ -201,14 +201,37 @@ def load_chunk(ws: Workspace, token: str, chunk: int) -> None:
     """Insert one chunk's events (file rows, visit starts and ends) and visits; repeating it
     with the same token stores nothing twice."""
     params = {**ws.params, "chunk": chunk}
-    events = " UNION ALL ".join((_visited_events(ws), _starts(ws), _ends(ws), _loose_events(ws)))
+    parts = {"e": _visited_events(ws), "b": _starts(ws), "x": _ends(ws), "l": _loose_events(ws)}
+    for tag, events in parts.items():
+        ws.store.execute(
+            insert_select_token(
+                "events", EVENT_COLUMNS, _spilling(ws, events), f"{token}:{tag}{chunk}"
+            ),
+            params,
+        )
     ws.store.execute(
-        insert_select_token("events", EVENT_COLUMNS, events, f"{token}:e{chunk}"), params
-    )
-    ws.store.execute(
-        insert_select_token("sessions", SESSION_COLUMNS, _sessions(ws), f"{token}:s{chunk}"),
+        insert_select_token(
+            "sessions", SESSION_COLUMNS, _spilling(ws, _sessions(ws)), f"{token}:s{chunk}"
+        ),
         params,
     )
+
+
+def spill(store: EventStore) -> str:
+    """Settings that let an import's statements spill to disk rather than fail when the file
+    is big: aggregation and sorting (the window functions) past a quarter of the store's
+    per-query memory limit go to chDB's temporary files, and inserted rows are squashed into
+    blocks of at most an eighth of it (never one block of the whole chunk)."""
+    limit = store.limits.memory_limit_mb * 1024 * 1024
+    return (
+        f"max_bytes_before_external_group_by = {limit // 4}, "
+        f"max_bytes_before_external_sort = {limit // 4}, "
+        f"min_insert_block_size_rows = 262144, min_insert_block_size_bytes = {limit // 8}"
+    )
+
+
+def _spilling(ws: Workspace, query: str) -> str:
+    return query + " SETTINGS " + spill(ws.store)
 
 
 def _in_chunk(row: str) -> str:
