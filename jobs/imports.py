@@ -11,7 +11,6 @@ fails.
 from __future__ import annotations
 
 import logging
-import re
 import shutil
 import time
 import zipfile
@@ -276,7 +275,7 @@ class Importer:
         workspace = visits.Workspace(
             self.store,
             folder / "staged.parquet",
-            re.sub(r"[^a-z0-9]", "_", f"{record.id}_{record.attempt}".lower()),
+            visits.workspace_name(record.id, record.attempt),
             {
                 "project": record.project_id,
                 "key": record.id,
@@ -425,9 +424,15 @@ class Importer:
 
 
 def resume_unfinished(importer: Importer) -> list[str]:
-    """Resume every import a crash interrupted; returns their ids (failures are logged)."""
+    """Resume every import a crash interrupted; returns their ids (failures are logged). First
+    drops the scratch tables a crash left behind (not those of imports still in progress)."""
+    unfinished = ledger.unfinished(importer.meta)
+    keep = {visits.workspace_name(r.id, r.attempt) for r in unfinished}
+    hour_ago = time.time_ns() - 3_600 * 10**9  # a dry run that old is not running any more
+    for name in visits.drop_leftovers(importer.store, keep, hour_ago):
+        log.info("dropped the scratch table %s a crashed import left", name)
     done = []
-    for record in ledger.unfinished(importer.meta):
+    for record in unfinished:
         try:
             importer.resume(record)
             done.append(record.id)

@@ -104,6 +104,37 @@ class Workspace:
             self.store.execute(drop_scratch_table(table))
 
 
+def workspace_name(import_id: str, attempt: int) -> str:
+    """The name an import attempt's scratch tables carry (`default.imp_<name>_…`)."""
+    return re.sub(r"[^a-z0-9]", "_", f"{import_id}_{attempt}".lower())
+
+
+_SCRATCH_SUFFIXES = ("_numbers", "_visits")
+
+
+def drop_leftovers(store: EventStore, keep: set[str], older_than_ns: int) -> list[str]:
+    """Drop scratch tables a crashed import left behind (a restart empties Memory tables but
+    keeps their definitions): every workspace but those in `keep` (imports still staging or
+    loading, which a resume or a running import replaces itself), and dry runs started before
+    `older_than_ns` (their names carry their start). Returns the tables dropped."""
+    rows = store.query(
+        select_source("name", "system.tables", ["database = 'default'", "startsWith(name, 'imp_')"])
+    )
+    dropped = []
+    for name in sorted(r["name"] for r in rows):
+        workspace = name[len("imp_") :]
+        for suffix in _SCRATCH_SUFFIXES:
+            workspace = workspace.removesuffix(suffix)
+        if workspace in keep or not _NAME.match(workspace):
+            continue
+        dry = re.match(r"^dry_(\d+)_\d+$", workspace)
+        if dry and int(dry.group(1)) >= older_than_ns:
+            continue
+        store.execute(drop_scratch_table("default." + name))
+        dropped.append(name)
+    return dropped
+
+
 def build(ws: Workspace) -> None:
     """Number every device's visits and aggregate them (the Memory tables)."""
     ws.drop()

@@ -3,10 +3,13 @@ double-counting, and roll back completely when an insert fails."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from embedded_db.errors import StoreError
-from embedded_db.imports import ledger
+from embedded_db.imports import ledger, visits
+from embedded_db.sql import drop_scratch_table, scratch_table
 from jobs.imports import Importer, resume_unfinished
 from tests.imports import samples
 from tests.imports.conftest import Imports
@@ -14,6 +17,11 @@ from tests.imports.conftest import Imports
 
 class Crash(BaseException):
     """Stands in for kill -9: not an Exception, so no handler in the importer runs."""
+
+
+def _crash(index: int) -> None:
+    if index == 1:
+        raise Crash
 
 
 def _counts(imports: Imports, project: str) -> tuple[int, int, int]:
@@ -97,3 +105,25 @@ def test_dry_run_stores_nothing(imports: Imports) -> None:
     assert (result.dry_run, result.events, result.sessions) == (True, samples.STORED_EVENTS, 3)
     assert _counts(imports, imports.project_id) == (0, 0, 0)
     assert ledger.recent(imports.meta, imports.project_id) == []
+
+
+def test_start_up_drops_the_scratch_tables_a_crash_left(imports: Imports) -> None:
+    store = imports.store
+    path = samples.write_ndjson(imports.tmp / "e.ndjson")
+    importer = _small_chunks(imports)
+    with pytest.raises(Crash):
+        importer.run(path, imports.project_id, on_chunk=_crash)
+    [record] = ledger.unfinished(imports.meta)
+    running = visits.workspace_name(record.id, record.attempt)
+    old_dry = visits.workspace_name(f"dry-{time.time_ns() - 7_200 * 10**9}", 1)
+    new_dry = visits.workspace_name(f"dry-{time.time_ns()}", 1)
+    for workspace in (running, "gone_1", old_dry, new_dry):  # what a kill -9 leaves
+        store.execute(scratch_table(f"default.imp_{workspace}_numbers", "SELECT 1 AS x"))
+
+    assert resume_unfinished(importer) == [record.id]
+    left = store.query(
+        "SELECT name FROM system.tables WHERE database = 'default' AND startsWith(name, 'imp_')"
+    )
+    # the resumed import dropped its own when done; a dry run that may still run is kept
+    assert [r["name"] for r in left] == [f"imp_{new_dry}_numbers"]
+    store.execute(drop_scratch_table(f"default.imp_{new_dry}_numbers"))
