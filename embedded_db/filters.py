@@ -20,6 +20,10 @@ import re2
 from embedded_db.errors import ValidationError
 from embedded_db.sql import array_literal, profile_condition
 
+# What people did: every event but the pipeline's synthetic visit start and end. Reports that
+# count activity (retention, profiles, groups, live visitors, top events) leave those out.
+NOT_SYNTHETIC = "name NOT IN ('session_start', 'session_end')"
+
 OPERATORS = (
     "is",
     "isNot",

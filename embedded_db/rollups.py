@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from embedded_db.filters import NOT_SYNTHETIC
 from embedded_db.sql import delete_where, insert_select, select
 from embedded_db.store import EventStore
 from embedded_db.timeframe import Window, bucket_starts
@@ -100,8 +101,6 @@ _REVENUE_ROLLUP = (
     "project_id, toStartOfHour(created_at) AS hour, '' AS dimension, '' AS value, "
     "'' AS prefix, sum(revenue) AS revenue, {version:UInt64} AS version"
 )
-# Visitors active in the hour: any event but the synthetic visit start and end (retention).
-ACTIVE_EVENTS = "name NOT IN ('session_start', 'session_end')"
 _ACTIVE_ROLLUP = (
     "project_id, toStartOfHour(created_at) AS hour, cityHash64(profile_id) AS visitor, "
     "{version:UInt64} AS version"
@@ -263,7 +262,7 @@ def roll_hours(store: EventStore, project_id: str, hours: list[datetime]) -> int
     active = select(
         _ACTIVE_ROLLUP,
         "events",
-        [*where, "profile_id != ''", ACTIVE_EVENTS],
+        [*where, "profile_id != ''", NOT_SYNTHETIC],
         "GROUP BY project_id, hour, visitor",
     )
     store.execute(

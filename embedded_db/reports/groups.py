@@ -14,7 +14,7 @@ from typing import Any
 
 from embedded_db.errors import NotFoundError, ValidationError
 from embedded_db.exports import PROFILE_SELECT, camel_profile, iso_time
-from embedded_db.filters import like_pattern
+from embedded_db.filters import NOT_SYNTHETIC, like_pattern
 from embedded_db.reports.events import check_search
 from embedded_db.reports.sessions import check_page, page
 from embedded_db.sql import array_literal, select
@@ -25,7 +25,6 @@ MAX_MEMBERS = 50
 _PROJECT = "project_id = {project:String}"
 _SEARCH = "(id ILIKE {search:String} OR name ILIKE {search:String})"
 _MEMBER = "has(groups, {group:String})"
-_SYNTHETIC = "name NOT IN ('session_start', 'session_end')"
 
 
 @dataclass
@@ -138,7 +137,7 @@ def group_detail(
         select(
             "count() AS events, toString(max(created_at)) AS last_seen",
             "events",
-            [_PROJECT, _MEMBER, _SYNTHETIC],
+            [_PROJECT, _MEMBER, NOT_SYNTHETIC],
         ),
         params,
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from embedded_db.filters import Filter, compile_filters
+from embedded_db.filters import NOT_SYNTHETIC, Filter, compile_filters
 from embedded_db.rollups import Plan, plan, raw_plan, rolled_sums, visit_sums
 from embedded_db.sql import select, select_union
 from embedded_db.store import EventStore
@@ -171,6 +171,6 @@ def live_visitors(store: EventStore, project_id: str, now: datetime) -> int:
     where = [
         "project_id = {project:String}",
         "created_at >= {since:DateTime64(3, 'UTC')} - INTERVAL 5 MINUTE",
-        "name NOT IN ('session_start', 'session_end')",
+        NOT_SYNTHETIC,
     ]
     return int(store.scalar(select("uniq(profile_id) AS n", "events", where), params) or 0)

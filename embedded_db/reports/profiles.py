@@ -13,14 +13,13 @@ from typing import Any
 
 from embedded_db.errors import NotFoundError, ValidationError
 from embedded_db.exports import PROFILE_SELECT, camel_profile, iso_time, load_profiles
-from embedded_db.filters import like_pattern
+from embedded_db.filters import NOT_SYNTHETIC, like_pattern
 from embedded_db.reports.events import EventListQuery, check_search, list_events
 from embedded_db.reports.sessions import check_page, page
 from embedded_db.sql import select
 from embedded_db.store import EventStore
 from embedded_db.timeframe import Window, bucket_starts
 
-SYNTHETIC = "name NOT IN ('session_start', 'session_end')"
 TOP = 10
 _SEARCH = (
     "(id ILIKE {search:String} OR first_name ILIKE {search:String} "
@@ -33,10 +32,10 @@ _VISIT_METRICS = (
     "if(count() = 0, 0, round(countIf(is_bounce) * 100 / count(), 2)) AS bounce_rate"
 )
 _EVENT_METRICS = (
-    f"countIf({SYNTHETIC}) AS events, countIf(name = 'screen_view') AS screen_views, "
+    f"countIf({NOT_SYNTHETIC}) AS events, countIf(name = 'screen_view') AS screen_views, "
     "sumIf(revenue, name = 'revenue') AS revenue, "
-    f"toString(minIf(created_at, {SYNTHETIC})) AS first_seen, "
-    f"toString(maxIf(created_at, {SYNTHETIC})) AS last_seen"
+    f"toString(minIf(created_at, {NOT_SYNTHETIC})) AS first_seen, "
+    f"toString(maxIf(created_at, {NOT_SYNTHETIC})) AS last_seen"
 )
 
 
@@ -115,7 +114,7 @@ def power_users(store: EventStore, q: PowerUsersQuery) -> dict[str, Any]:
         "created_at >= {start:DateTime64(3, 'UTC')}",
         "created_at < {end:DateTime64(3, 'UTC')}",
         "profile_id != ''",
-        SYNTHETIC,
+        NOT_SYNTHETIC,
     ]
     if q.identified:
         known = select(
@@ -184,7 +183,7 @@ def profile_detail(
         "profile_id = {profile:String}",
         "created_at >= {start:DateTime64(3, 'UTC')}",
         "created_at < {end:DateTime64(3, 'UTC')}",
-        SYNTHETIC,
+        NOT_SYNTHETIC,
     ]
     params["top"] = TOP
     top_events = store.query(

@@ -30,8 +30,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from embedded_db.errors import ValidationError
-from embedded_db.filters import Filter, compile_filters
-from embedded_db.rollups import ACTIVE_EVENTS, plan
+from embedded_db.filters import NOT_SYNTHETIC, Filter, compile_filters
+from embedded_db.rollups import plan
 from embedded_db.sql import array_literal, select, select_from, select_union
 from embedded_db.store import EventStore
 from embedded_db.timeframe import BUCKET_SQL, Window, bucket_starts, zone
@@ -39,7 +39,6 @@ from embedded_db.timeframe import BUCKET_SQL, Window, bucket_starts, zone
 CRITERIA = ("on", "on_or_after")
 RETENTION_INTERVALS = ("day", "week", "month")
 MAX_COHORTS = 120
-SYNTHETIC = ACTIVE_EVENTS
 # Period number of a bucket `b` after bucket `a` (both local Dates), as SQL to format.
 _PERIOD = {
     "day": "dateDiff('day', {a}, {b})",
@@ -118,7 +117,7 @@ def _return_events(q: RetentionQuery) -> list[str]:
 
 def _name_condition(names: list[str], param: str, params: dict[str, Any]) -> str:
     if not names:
-        return SYNTHETIC
+        return NOT_SYNTHETIC
     params[param] = array_literal(names)
     return f"name IN {{{param}:Array(String)}}"
 
@@ -275,7 +274,12 @@ def _rolled_parts(
                 f"cityHash64(profile_id) AS visitor, toDateTime(created_at, 'UTC') AS t, "
                 f"{opens} AS opens",
                 "events",
-                ["project_id = {project:String}", "profile_id != ''", SYNTHETIC, p.raw_condition],
+                [
+                    "project_id = {project:String}",
+                    "profile_id != ''",
+                    NOT_SYNTHETIC,
+                    p.raw_condition,
+                ],
             )
         )
     return parts if len(parts) > 2 else []  # nothing rolled: one raw pass is cheaper

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from embedded_db.errors import ValidationError
-from embedded_db.filters import Filter, compile_filters, like_pattern
+from embedded_db.filters import NOT_SYNTHETIC, Filter, compile_filters, like_pattern
 from embedded_db.rollups import (
     PAGE_DIMENSIONS,
     VISIT_DIMENSIONS,
@@ -274,7 +274,7 @@ def top_events(store: EventStore, q: ListQuery) -> dict[str, Any]:
     where = [
         "project_id = {project:String}",
         p.raw_condition,
-        "name NOT IN ('session_start', 'session_end')",
+        NOT_SYNTHETIC,
     ]
     if q.filters:
         compiled = compile_filters(q.filters)
