@@ -11,7 +11,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.params import FromPath
 
-from embedded_db.errors import ValidationError
+from embedded_db.errors import NotFoundError, ValidationError
 from embedded_db.filters import parse_filters
 from embedded_db.reports.active_users import ActiveUsersQuery, active_users
 from embedded_db.reports.overview import OverviewQuery, live_visitors, overview
@@ -139,44 +139,21 @@ def breakdown_of(call: ReportCall, traffic: str) -> str:
     return str(chosen)
 
 
-async def _traffic(request: Request[Any, Any, Any], project_id: str, traffic: str) -> Response[Any]:
+@get(
+    "/insights/{project_id:str}/traffic/{kind:str}",
+    summary="Visits by referrer|devices|geo `breakdown` (geo without one: the map)",
+)
+async def insights_traffic(
+    request: Request[Any, Any, Any], project_id: FromPath[str], kind: FromPath[str]
+) -> Response[Any]:
+    if kind not in TRAFFIC_BREAKDOWNS:
+        raise NotFoundError(f"no traffic report {kind!r}; use {', '.join(TRAFFIC_BREAKDOWNS)}")
     call = await report_call(request, project_id)
-    breakdown = breakdown_of(call, traffic)
+    if kind == "geo" and call.params.get("breakdown") in (None, ""):
+        return await call.answer(map_points, call.list_query())  # countries and cities
+    breakdown = breakdown_of(call, kind)
     result = await call.run(dimension_list, call.list_query(), breakdown)
     return json_response({**result, "breakdown": breakdown})
-
-
-@get(
-    "/insights/{project_id:str}/traffic/referrers",
-    summary="Visits by referrer, referrer type or UTM (`breakdown`)",
-)
-async def insights_traffic_referrers(
-    request: Request[Any, Any, Any], project_id: FromPath[str]
-) -> Response[Any]:
-    return await _traffic(request, project_id, "referrers")
-
-
-@get(
-    "/insights/{project_id:str}/traffic/devices",
-    summary="Visits by device, browser or OS (`breakdown`)",
-)
-async def insights_traffic_devices(
-    request: Request[Any, Any, Any], project_id: FromPath[str]
-) -> Response[Any]:
-    return await _traffic(request, project_id, "devices")
-
-
-@get(
-    "/insights/{project_id:str}/traffic/geo",
-    summary="Visits by country and city with coordinates, or by `breakdown` country|region|city",
-)
-async def insights_traffic_geo(
-    request: Request[Any, Any, Any], project_id: FromPath[str]
-) -> Response[Any]:
-    if request.query_params.get("breakdown") in (None, ""):
-        call = await report_call(request, project_id)
-        return await call.answer(map_points, call.list_query())
-    return await _traffic(request, project_id, "geo")
 
 
 @get("/insights/{project_id:str}/active_users", summary="Rolling active users per day")
@@ -215,9 +192,7 @@ INSIGHTS_HANDLERS = [
     insights_entry_exit,
     insights_page_performance,
     insights_map,
-    insights_traffic_referrers,
-    insights_traffic_devices,
-    insights_traffic_geo,
+    insights_traffic,
     insights_active_users,
     insights_outbound_links,
     insights_dimension,

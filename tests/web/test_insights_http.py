@@ -167,6 +167,7 @@ def test_traffic_lists_break_visits_down_by_a_dimension(live_server: LiveServer)
     ):
         refused = insights(live_server, path, breakdown=bad)
         assert refused.status_code == 400 and refused.json()["field"] == "breakdown", path
+    assert insights(live_server, "traffic/nope").status_code == 404
     for path in ("traffic/referrers", "traffic/devices", "traffic/geo"):
         url = f"{live_server.url}/insights/{live_server.project_id}/{path}"
         secretless = httpx.get(url, headers=live_server.read.headers(secret=False), timeout=30)
