@@ -141,18 +141,12 @@ def duck_select(columns: Iterable[str], source: str, tail: str = "") -> str:
     return " ".join(("SELECT", ", ".join(columns), "FROM", source, tail)).strip()
 
 
-def duck_create(name: str, query: str) -> str:
-    """`CREATE OR REPLACE TEMP TABLE name AS query` (name: a plain identifier)."""
+def duck_create(name: str, query: str, view: bool = False) -> str:
+    """`CREATE OR REPLACE TEMP TABLE name AS query` (or a `view`; name: a plain identifier)."""
     if not _IDENTIFIER.match(name):
         raise ValueError(f"bad temp table name {name!r}")
-    return " ".join(("CREATE OR REPLACE TEMP TABLE", name, "AS", query))
-
-
-def duck_view(name: str, query: str) -> str:
-    """`CREATE OR REPLACE TEMP VIEW name AS query` (name: a plain identifier)."""
-    if not _IDENTIFIER.match(name):
-        raise ValueError(f"bad temp view name {name!r}")
-    return " ".join(("CREATE OR REPLACE TEMP VIEW", name, "AS", query))
+    kind = "CREATE OR REPLACE TEMP VIEW" if view else "CREATE OR REPLACE TEMP TABLE"
+    return " ".join((kind, name, "AS", query))
 
 
 def duck_copy(query: str, path: str, options: str = "FORMAT parquet") -> str:

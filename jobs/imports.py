@@ -37,7 +37,7 @@ from embedded_db.imports.formats import Options
 from embedded_db.imports.scan import file_hash
 from embedded_db.meta import MetaStore
 from embedded_db.rollups import mark_dirty_range
-from embedded_db.sql import duck_create, duck_view
+from embedded_db.sql import duck_create
 from embedded_db.store import EventStore
 from jobs.enrich.bots import BotDetector
 from jobs.enrich.geo import GeoReader
@@ -262,8 +262,8 @@ class Importer:
                 # Parquet is read by column, so its rows stay a view (each pass reads only the
                 # columns it needs; `row_no` is the file's own row number); text formats are
                 # parsed once into a table.
-                stage = duck_view if detected.container == "parquet" else duck_create
-                con.execute(stage("staged", staging_query(prepared.mapping)))
+                view = detected.container == "parquet"
+                con.execute(duck_create("staged", staging_query(prepared.mapping), view=view))
                 rows_read = int(con.execute("SELECT count(*) FROM staged").fetchall()[0][0])
                 skipped = dict(prepared.skipped)
                 skipped.update(enrich.enrich(con, self.lookups, record.project_id))
@@ -288,7 +288,7 @@ class Importer:
         try:
             visits.build(workspace)
             summary = visits.summary(workspace)
-            chunks = visits.chunks(workspace)
+            chunks = summary.pop("chunks")
         except Exception:
             workspace.drop()
             raise

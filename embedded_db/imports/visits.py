@@ -189,12 +189,16 @@ def build(ws: Workspace) -> None:
 
 
 def summary(ws: Workspace) -> dict[str, Any]:
-    """Rows to store (file events plus visit start/end) and their time range (UTC text)."""
+    """Rows to store (file events plus visit start/end), their time range (UTC text) and the
+    chunk numbers (ranges of file rows; every stored row belongs to the chunk of a file row:
+    its own, or its visit's first row), from one pass over the file."""
     [rows] = ws.store.query(
         select_source(
-            "count() AS n, toString(min(created_at)) AS first, toString(max(created_at)) AS last",
+            "count() AS n, toString(min(created_at)) AS first, toString(max(created_at)) AS last, "
+            "arraySort(groupUniqArray(intDiv(row_no, {size:UInt64}))) AS chunks",
             ws.source,
-        )
+        ),
+        ws.params,
     )
     [visits] = ws.store.query(
         select_source(
@@ -211,21 +215,12 @@ def summary(ws: Workspace) -> dict[str, Any]:
         "sessions": int(visits["n"]),
         "first_at": _iso(first) if n else "",
         "last_at": _iso(last) if n else "",
+        "chunks": [int(c) for c in rows["chunks"]],
     }
 
 
 def _iso(text: str) -> str:
     return datetime.fromisoformat(text).isoformat(sep=" ")
-
-
-def chunks(ws: Workspace) -> list[int]:
-    """Chunk numbers (ranges of file rows); every stored row belongs to the chunk of a file
-    row (its own, or its visit's first row)."""
-    rows = ws.store.query(
-        select_source("DISTINCT intDiv(row_no, {size:UInt64}) AS c", ws.source, tail="ORDER BY c"),
-        ws.params,
-    )
-    return [int(r["c"]) for r in rows]
 
 
 def load_chunk(ws: Workspace, token: str, chunk: int) -> None:
