@@ -34,7 +34,7 @@ from embedded_db.rollups import (
     roll_hours,
     sweep,
 )
-from embedded_db.store import EventStore
+from embedded_db.store import EventStore, migration_files, split_statements
 from embedded_db.timeframe import Window, resolve_range
 from jobs.rollups import Roller
 from jobs.timefmt import ch_time
@@ -293,3 +293,24 @@ def test_the_worker_marks_late_rows_and_rolls_settled_hours(store: EventStore) -
         {"p": project},
     )
     assert [m["hour"] for m in markers] == [min(settled).strftime("%Y-%m-%d %H:%M:%S")]
+
+
+def test_the_activity_rollup_migration_rolls_rolled_hours_again(store: EventStore) -> None:
+    """Hours rolled before `rollup_active` existed have no rows in it: migration 0007 marks them
+    dirty so the worker recomputes every rollup of them (run here for one project only)."""
+    project = unique_project()
+    load(store, project, 40, seed=13, days=1)
+    rolled = roll_all(store, project)
+    week = resolve_range("7d", "UTC", NOW)
+    assert len(plan(store, project, week).rolled) >= rolled > 0
+    [migration] = [sql for version, _, sql in migration_files() if version == 7]
+    mark_dirty_again = split_statements(migration)[-1]
+    store.execute(mark_dirty_again + " AND project_id = {p:String}", {"p": project})
+    assert plan(store, project, week).rolled == []  # read raw until rolled again
+    assert len(pending_hours(store, NOW)[project].hours) >= rolled
+    roll_all(store, project)
+    query = RetentionQuery(project, week, "day", now=NOW)
+    assert "rollup_active" in retention_sql(store, query)
+    assert retention(store, query) == retention(
+        store, RetentionQuery(project, week, "day", now=NOW, rollups=False)
+    )
