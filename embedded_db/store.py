@@ -224,7 +224,13 @@ class EventStore:
                 return sess.query(sql, fmt, params=bind_params(sql, params))
             return sess.query(sql, fmt)
         except Exception as exc:
-            raise StoreError(_first_line(str(exc))) from exc
+            message = _first_line(str(exc))
+            if "MEMORY_LIMIT_EXCEEDED" in message:
+                message += (
+                    f" — the work needs more than the event store's memory limit "
+                    f"({self.limits.memory_limit_mb} MiB per query; raise it to go on)"
+                )
+            raise StoreError(message) from exc
 
 
 def data_dir_in_use(path: Path) -> bool:

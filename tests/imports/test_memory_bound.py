@@ -42,3 +42,26 @@ def test_a_big_import_fits_under_a_small_memory_limit(tmp_path: Path) -> None:
     stored = result["rowsRead"] - sum(result["skipped"].values())
     assert result["sessions"] > 10_000
     assert result["events"] == stored + 2 * result["sessions"]  # every row, and visit start/end
+
+
+def test_an_import_over_the_memory_limit_says_so_and_stores_nothing(tmp_path: Path) -> None:
+    made = _run("sample_data", "--events", "300000", "--days", "7", "--seed", "6", "--out",
+                str(tmp_path / "sample"))  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    data = str(tmp_path / "data")
+    created = _run("appliance.cli", "project", "create", "Tiny", "--json", "--data-dir", data)
+    project = json.loads(created.stdout)["project_id"]
+    source = str(tmp_path / "sample" / "events.parquet")
+    failed = _run(
+        "appliance.cli", "import", source, "--project", project, "--data-dir", data,
+        env={"OPENPANEL_CHDB_MEMORY_LIMIT_MB": "64"},
+    )  # fmt: skip
+    assert failed.returncode != 0
+    assert "more than the event store's memory limit (64 MiB per query" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    exported = _run(
+        "appliance.cli", "export", "--project", project, "--format", "ndjson", "-o",
+        str(tmp_path / "out.ndjson"), "--data-dir", data,
+    )  # fmt: skip
+    assert exported.returncode == 0, exported.stderr
+    assert "wrote 0 events" in exported.stdout  # rolled back: nothing half-imported
