@@ -21,7 +21,7 @@ from embedded_db.reports.groups import (
 )
 from web.people_api import raw_text
 from web.query_params import int_param
-from web.report_params import first_of, report_call
+from web.report_params import paging_of, report_call
 
 AnyRequest = Request[Any, Any, Any]
 PREFIX = "/insights/{project_id:str}"
@@ -42,16 +42,13 @@ async def insights_group_types(request: AnyRequest, project_id: FromPath[str]) -
 @get(PREFIX + "/groups", summary="Groups, newest first, with member counts")
 async def insights_groups(request: AnyRequest, project_id: FromPath[str]) -> Response[Any]:
     call = await report_call(request, project_id)
-    params = call.params
-    offset_name = "offset" if params.get("offset") not in (None, "") else "cursor"
+    limit, offset = paging_of(call.params, default=50)
     query = GroupListQuery(
         project_id=call.project_id,
         type=raw_text(request, "type"),
         search=raw_text(request, "search", "q"),
-        limit=int_param(params.get("limit"), "limit", default=50, low=1, high=1000),
-        offset=int_param(
-            first_of(params, "offset", "cursor"), offset_name, default=0, low=0, high=10**9
-        ),
+        limit=limit,
+        offset=offset,
     )
     return await call.answer(list_groups, query)
 

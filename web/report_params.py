@@ -76,9 +76,10 @@ def event_names_of(value: Any, field: str) -> list[str] | None:
 
 
 def paging_of(params: Params, default: int = 10) -> tuple[int, int]:
-    """(limit, offset) from `limit` (1–1000) and `cursor`."""
+    """(limit, offset) from `limit` (1–1000) and `offset` or OpenPanel's `cursor`."""
     limit = int_param(params.get("limit"), "limit", default=default, low=1, high=1000)
-    offset = int_param(params.get("cursor"), "cursor", default=0, low=0, high=10**9)
+    name = "offset" if params.get("offset") not in (None, "") else "cursor"
+    offset = int_param(first_of(params, name), name, default=0, low=0, high=10**9)
     return limit, offset
 
 
