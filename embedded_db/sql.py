@@ -188,6 +188,22 @@ def scratch_table(name: str, query: str) -> str:
     return " ".join(("CREATE TABLE", name, "ENGINE = Memory AS", query))
 
 
+def scratch_disk_table(name: str, structure: str, order_by: str) -> str:
+    """`CREATE TABLE name (structure) ENGINE = MergeTree ORDER BY key`: an import's working
+    table kept on disk, for what outgrows memory (`structure` is written in this package)."""
+    if not _SCRATCH.match(name):
+        raise ValueError(f"bad scratch table name {name!r}")
+    key = identifier(order_by, [order_by])
+    return f"CREATE TABLE {name} ({structure}) ENGINE = MergeTree ORDER BY {key}"
+
+
+def insert_scratch(name: str, query: str) -> str:
+    """`INSERT INTO name query` for a `scratch_disk_table`."""
+    if not _SCRATCH.match(name):
+        raise ValueError(f"bad scratch table name {name!r}")
+    return " ".join(("INSERT INTO", name, query))
+
+
 def drop_scratch_table(name: str) -> str:
     """`DROP TABLE IF EXISTS name` for a `scratch_table`."""
     if not _SCRATCH.match(name):

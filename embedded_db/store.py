@@ -29,6 +29,7 @@ from embedded_db.sql import insert_statement
 log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
+Statement = tuple[str, Mapping[str, Any] | None]
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _encoder = msgspec.json.Encoder()
 # chDB reads a `{name:String}` parameter in its escaped text format (a backslash starts an escape
@@ -46,16 +47,34 @@ class StoreLimits:
     uncompressed_cache_mb: int = 0
     readers: int = 2
 
+    @property
+    def lanes(self) -> int:
+        """Bulk sessions for side-by-side import statements: two when the server's memory
+        (1.5 x the query limit) holds two inserts and the background merges they start, whose
+        column buffers take ~100 MiB each whatever the rows; one below 512 MiB."""
+        return 2 if self.memory_limit_mb >= 512 else 1
+
     def connection_string(self, path: Path) -> str:
         mib = 1024 * 1024
+        # caches live in the server's memory: together they keep to a quarter of the query
+        # limit, or a full cache under a small limit fails every query, deletes included
+        marks = min(self.mark_cache_mb, self.memory_limit_mb // 8)
         params = {
             "max_server_memory_usage": int(self.memory_limit_mb * 1.5) * mib,
             "max_memory_usage": self.memory_limit_mb * mib,
-            "mark_cache_size": self.mark_cache_mb * mib,
-            "index_mark_cache_size": max(self.mark_cache_mb // 2, 8) * mib,
-            "primary_index_cache_size": max(self.mark_cache_mb // 2, 8) * mib,
-            "uncompressed_cache_size": self.uncompressed_cache_mb * mib,
+            "mark_cache_size": marks * mib,
+            "index_mark_cache_size": max(marks // 2, 1) * mib,
+            "primary_index_cache_size": max(marks // 2, 1) * mib,
+            "uncompressed_cache_size": min(self.uncompressed_cache_mb, self.memory_limit_mb // 8)
+            * mib,
             "output_format_json_quote_64bit_integers": 0,
+            # chDB lowers a query's threads when the server's free memory is under 1 GiB per
+            # thread, which at these limits is always: every query ran on one core.
+            # max_memory_usage bounds each query instead.
+            "max_threads_min_free_memory_per_thread": 0,
+            # the server's memory tracker drifts above what is really in use (memory freed
+            # on another thread) until every query and delete fails; correct it from RSS
+            "memory_worker_correct_memory_tracker": 1,
         }
         return str(path) + "?" + "&".join(f"{k}={v}" for k, v in params.items())
 
@@ -92,6 +111,9 @@ class EventStore:
         self._readers: queue.Queue[Any] = queue.Queue()
         self._all: list[Any] = []
         self._pool: ThreadPoolExecutor | None = None
+        self._bulk: list[Any] = []
+        self._bulk_lock = threading.Lock()
+        self._bulk_pool: ThreadPoolExecutor | None = None
         self._closed = True
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -124,9 +146,11 @@ class EventStore:
     def close(self) -> None:
         """Close every session (idempotent)."""
         self._closed = True
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+        for pool in (self._pool, self._bulk_pool):
+            if pool is not None:
+                pool.shutdown(wait=True)
+        self._pool = self._bulk_pool = None
+        self._bulk = []
         for sess in self._all:
             try:
                 sess.close()
@@ -180,6 +204,29 @@ class EventStore:
             self._run(self._writer, sql, None, "CSV")
         return len(rows)
 
+    def execute_lanes(self, lanes: Sequence[Sequence[Statement]]) -> None:
+        """Run each lane's statements in order and the lanes side by side on the bulk sessions
+        (`limits.lanes` of them; lanes beyond that queue behind the first ones): chDB writes an
+        inserted part on one core, so two lanes of inserts use both, and the writer session
+        stays free for live ingest meanwhile. Raises the first failure once every lane has
+        stopped."""
+        width = self.limits.lanes
+        queued = [lane for lane in lanes if lane]
+        rounds = [[stmt for lane in queued[i::width] for stmt in lane] for i in range(width)]
+        rounds = [r for r in rounds if r]
+        with self._bulk_lock:
+            sessions = self._bulk_sessions(len(rounds))
+            if self._bulk_pool is None:
+                self._bulk_pool = ThreadPoolExecutor(width, thread_name_prefix="chdb-bulk")
+            futures = [
+                self._bulk_pool.submit(self._run_lane, sess, lane)
+                for sess, lane in zip(sessions, rounds, strict=True)
+            ]
+            errors = [f.exception() for f in futures]
+        failed = next((e for e in errors if e is not None), None)
+        if failed is not None:
+            raise failed
+
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         """Run a SELECT on a reader session; rows as dicts."""
         with self._reader() as sess:
@@ -206,6 +253,22 @@ class EventStore:
         return (time.perf_counter() - started) * 1000
 
     # -- internals -----------------------------------------------------------------------------
+    def _bulk_sessions(self, count: int) -> list[Any]:
+        """The first `count` bulk sessions, opened on first use (caller holds the bulk lock)."""
+        if self._closed:
+            raise StoreError("the event store is closed")
+        from chdb import session as chdb_session
+
+        while len(self._bulk) < count:
+            sess = chdb_session.Session(self.limits.connection_string(self.path))
+            self._bulk.append(sess)
+            self._all.append(sess)
+        return self._bulk[:count]
+
+    def _run_lane(self, sess: Any, lane: Sequence[Statement]) -> None:
+        for sql, params in lane:
+            self._run(sess, sql, params, "CSV")
+
     @contextmanager
     def _reader(self) -> Iterator[Any]:
         if self._closed:

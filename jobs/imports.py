@@ -1,8 +1,12 @@
-"""The import job: a file → DuckDB staging with the live enrichment → one Parquet file of the
-rows to store → visits in chDB over that file → inserts in chunks, idempotent per file (ledger
-keyed by content hash), resumable after a crash at the last committed chunk (staging is
-deterministic and chunk inserts carry deduplication tokens), and rolled back when an insert
-fails.
+"""The import job: a file → DuckDB staging with the live enrichment → the rows to store as
+Parquet, one folder per bucket of devices → per bucket, visits in chDB and inserts → profiles
+merged at the end. Idempotent per file (ledger keyed by content hash), resumable after a crash
+at the last committed bucket (staging is deterministic, the bucket count is recorded and
+inserts carry deduplication tokens), and rolled back when an insert fails.
+
+Buckets are stored two lanes at once (`EventStore.execute_lanes`): one inserts a bucket's
+events while the other inserts its visits, adds its profile touches and computes the next
+bucket's visits, so both cores work (chDB writes an inserted part on one).
 
 `Importer.run` is what the CLI calls directly (no server running) and what the Huey task
 `import_file` runs inside the server (uploads, `openpanel import` against a running server).
@@ -27,6 +31,7 @@ from embedded_db.imports import (
     formats,
     ledger,
     loader,
+    profiles,
     sessionize,
     sniff,
     visits,
@@ -38,7 +43,7 @@ from embedded_db.imports.scan import file_hash
 from embedded_db.meta import MetaStore
 from embedded_db.rollups import mark_dirty_range
 from embedded_db.sql import duck_create
-from embedded_db.store import EventStore
+from embedded_db.store import EventStore, Statement
 from jobs.enrich.bots import BotDetector
 from jobs.enrich.geo import GeoReader
 from jobs.enrich.referrer import ReferrerParser
@@ -48,7 +53,9 @@ from jobs.enrich.useragent import UserAgentParser
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
-CHUNK_ROWS = 2_000_000  # file rows per chunk (a resumed import redoes at most one)
+# How staged rows are laid out in buckets; a crashed import staged under another layout (or
+# other engines, whose hashing may differ) is rolled back and imported again, not resumed.
+LAYOUT = f"buckets-1 duckdb-{duck.version()}"
 
 
 @dataclass
@@ -88,16 +95,38 @@ class ImportResult:
 
 @dataclass
 class Staged:
-    """A file read and enriched (DuckDB), its visits computed (chDB), ready to insert chunk by
-    chunk."""
+    """A file read and enriched (DuckDB) and written in buckets, ready to store bucket by
+    bucket (`workspace` names the attempt's scratch tables in chDB)."""
 
-    workspace: visits.Workspace
-    chunks: list[int]
-    summary: dict[str, Any]
+    folder: Path
+    buckets: int
+    workspace: str
+    params: dict[str, Any]
+    measure: sessionize.Measure
     rows_read: int
     skipped: dict[str, int]
     notes: list[str]
     format: str
+
+    def bucket(self, store: EventStore, index: int) -> visits.Workspace | None:
+        """One bucket's workspace, or None when no rows fell in it."""
+        files = sessionize.bucket_files(self.folder, index)
+        if files is None:
+            return None
+        name = visits.bucket_name(self.workspace, index)
+        return visits.Workspace(store, files, name, self.params)
+
+    def time_range(self) -> tuple[str, str]:
+        """First and last time of the rows to store (visit starts 100 ms before their first
+        event, ends 1 s after their last), as UTC text; empty when nothing is stored."""
+        m = self.measure
+        if m.first is None or m.last is None:
+            return "", ""
+        first, last = m.first, m.last
+        if m.device_first is not None and m.device_last is not None:
+            first = min(first, m.device_first - timedelta(milliseconds=100))
+            last = max(last, m.device_last + timedelta(seconds=1))
+        return first.isoformat(sep=" "), last.isoformat(sep=" ")
 
 
 class LiveLookups:
@@ -142,7 +171,7 @@ class Importer:
         *,
         timeout_ms: int = 30 * 60_000,
         memory_mb: int = 1024,
-        chunk_rows: int = CHUNK_ROWS,
+        bucket_bytes: int | None = None,
     ) -> None:
         self.store = store
         self.meta = meta
@@ -150,7 +179,9 @@ class Importer:
         self.lookups = lookups
         self.timeout_ms = timeout_ms
         self.memory_mb = memory_mb
-        self.chunk_rows = chunk_rows
+        # a bucket's text: its statements need several times that, two buckets are live at
+        # once and two statements run side by side, all under chDB's memory limit
+        self.bucket_bytes = bucket_bytes or memory_mb * 1024 * 1024 // 24
 
     def run(
         self,
@@ -181,6 +212,8 @@ class Importer:
             return _result(path, record, already=True)
         if dry_run:
             return self._dry_run(path, project_id, detected, options, report)
+        if record is not None and record.status == "rolling back":
+            self._undo(record, AppError(record.error))
         if record is None or record.status == "failed":
             record = self._new_attempt(path, project_id, digest, detected, options, record)
         return self._finish(path, record, detected, options, report, on_chunk)
@@ -201,6 +234,9 @@ class Importer:
         path = Path(record.options.get("path", ""))
         detected = sniff.Detected(record.format, record.options.get("container", ""))
         options = _options(record.options)
+        if record.status == "rolling back":
+            self._undo(record, AppError(record.error))
+            return _result(path, record)
         if record.status == "staging":
             detected = sniff.detect(path, record.format)
         return self._finish(path, record, detected, options, progress or (lambda *_: None), None)
@@ -215,14 +251,20 @@ class Importer:
         report: Progress,
         on_chunk: Callable[[int], None] | None,
     ) -> ImportResult:
-        """Stage (again, when resuming: it is deterministic), then insert the chunks not yet
-        committed."""
+        """Stage (again, when resuming: it is deterministic, into the recorded number of
+        buckets), then store the buckets not yet committed."""
+        if record.status == "loading" and record.options.get("layout") != LAYOUT:
+            self._undo(record, AppError(f"staged as {record.options.get('layout')}, now {LAYOUT}"))
+            record = self._new_attempt(
+                path, record.project_id, record.file_hash, detected, options, record
+            )
         folder = self._folder(record)
+        workspace = visits.workspace_name(record.id, record.attempt)
         report("reading", 0, 1)
-        staged: Staged | None = None
         try:
             try:
-                staged = self._stage(path, record, detected, options, folder)
+                buckets = record.chunks_total if record.status == "loading" else None
+                staged = self._stage(path, record, detected, options, folder, buckets)
             except Exception as exc:
                 if record.status == "loading":  # a resumed import whose file is gone
                     self._undo(record, exc)
@@ -235,13 +277,13 @@ class Importer:
             try:
                 self._load(record, staged, report, on_chunk)
             except (AppError, OSError) as exc:
+                visits.drop_workspace(self.store, workspace)  # its Memory tables hold memory
                 self._undo(record, exc)
                 raise StoreError(
                     f"{path.name}: the import failed and was rolled back: {exc}"
                 ) from exc
         finally:
-            if staged is not None:
-                staged.workspace.drop()
+            visits.drop_workspace(self.store, workspace)
             shutil.rmtree(folder, ignore_errors=True)
         return _result(path, record)
 
@@ -252,9 +294,10 @@ class Importer:
         detected: sniff.Detected,
         options: Options,
         folder: Path,
+        buckets: int | None = None,
     ) -> Staged:
-        """Read and enrich `path` in DuckDB, write the rows to store as one Parquet file, and
-        compute their visits in chDB (nothing stored yet)."""
+        """Read and enrich `path` in DuckDB and write the rows to store in buckets of devices
+        (`buckets` of them, or as many as their size needs); nothing is stored yet."""
         con = duck.connect(folder / "tmp", self.memory_mb)
         try:
             with duck.reading(path):
@@ -267,35 +310,25 @@ class Importer:
                 rows_read = int(con.execute("SELECT count(*) FROM staged").fetchall()[0][0])
                 skipped = dict(prepared.skipped)
                 skipped.update(enrich.enrich(con, self.lookups, record.project_id))
-                skipped.update(sessionize.skipped_rows(con))
+                measure = sessionize.measure(con)
+                skipped.update(measure.skipped)
+                buckets = buckets or measure.buckets(self.bucket_bytes)
             with duck.reading(folder):  # e.g. a full disk
-                sessionize.write_staged(con, folder / "staged.parquet")
+                sessionize.write_buckets(con, folder / "buckets", buckets)
         finally:
             con.close()  # DuckDB's copy of the rows is not needed any more
-        workspace = visits.Workspace(
-            self.store,
-            folder / "staged.parquet",
-            visits.workspace_name(record.id, record.attempt),
-            {
+        return Staged(
+            folder=folder / "buckets",
+            buckets=buckets,
+            workspace=visits.workspace_name(record.id, record.attempt),
+            params={
                 "project": record.project_id,
                 "key": record.id,
                 "imported_at": record.imported_moment.strftime("%Y-%m-%d %H:%M:%S"),
-                "size": self.chunk_rows,
                 "timeout": self.timeout_ms,
                 "version": int(record.imported_moment.timestamp() * 1000),
             },
-        )
-        try:
-            visits.build(workspace)
-            summary = visits.summary(workspace)
-            chunks = summary.pop("chunks")
-        except Exception:
-            workspace.drop()
-            raise
-        return Staged(
-            workspace=workspace,
-            chunks=chunks,
-            summary=summary,
+            measure=measure,
             rows_read=rows_read + sum(prepared.skipped.values()),
             skipped=skipped,
             notes=prepared.notes,
@@ -304,13 +337,14 @@ class Importer:
 
     def _record_staged(self, record: ledger.ImportRecord, staged: Staged) -> None:
         record.skipped = staged.skipped
-        record.events = staged.summary["events"]
-        record.sessions = staged.summary["sessions"]
+        record.events = staged.measure.rows  # visit starts and ends are added bucket by bucket
+        record.sessions = 0
         record.rows_read = staged.rows_read
-        record.first_at, record.last_at = staged.summary["first_at"], staged.summary["last_at"]
+        record.first_at, record.last_at = staged.time_range()
         record.format = staged.format
         record.options["notes"] = staged.notes
-        record.chunks_total, record.chunks_done = len(staged.chunks), 0
+        record.options["layout"] = LAYOUT
+        record.chunks_total, record.chunks_done = staged.buckets, 0
         record.status = "loading"
         ledger.save(self.meta, record)
 
@@ -321,35 +355,68 @@ class Importer:
         report: Progress,
         on_chunk: Callable[[int], None] | None,
     ) -> None:
-        chunks = staged.chunks
-        record.chunks_total = len(chunks)
-        for index, chunk in enumerate(chunks):
+        """Store every bucket not yet committed, two lanes at once (see the module doc), then
+        the profiles. Committed buckets' visits are computed again (their profile touches are
+        needed), not stored again."""
+        store, total = self.store, staged.buckets
+        touches = profiles.Touches(store, staged.workspace)
+        touches.create()
+        visits_seen = 0
+        current = staged.bucket(store, 0)
+        if current is not None:
+            store.execute_lanes([visits.build(current)])
+        for index in range(total):
+            report("loading", index, total)
+            following = staged.bucket(store, index + 1) if index + 1 < total else None
+            events: list[Statement] = []
+            others: list[Statement] = []
+            if current is not None:
+                if index >= record.chunks_done:
+                    events, others = visits.inserts(current, record.token, index)
+                others.append(touches.add(current))
+            if following is not None:
+                others += visits.build(following)
+            store.execute_lanes([events, others])
+            if current is not None:
+                visits_seen += visits.visit_count(current)
+                current.drop()
+            current = following
             if index < record.chunks_done:
                 continue
-            report("loading", index, len(chunks))
-            visits.load_chunk(staged.workspace, record.token, chunk)
             if on_chunk is not None:
                 on_chunk(index)
             record.chunks_done = index + 1
+            record.events = staged.measure.rows + 2 * visits_seen
+            record.sessions = visits_seen
             ledger.save(self.meta, record)
-        report("profiles", len(chunks), len(chunks))
-        workspace = staged.workspace
-        loader.write_profiles(
-            self.store, visits.profiles(workspace), workspace.params, record.token
-        )
+        record.events = staged.measure.rows + 2 * visits_seen
+        record.sessions = visits_seen
+        report("profiles", total, total)
+        merges = touches.merges(staged.params, record.token, touches.slices(self.bucket_bytes))
+        store.execute_lanes([[m] for m in merges])
+        touches.drop()
         self._mark_dirty(record)
         record.status, record.error = "done", ""
         ledger.save(self.meta, record)
-        report("done", len(chunks), len(chunks))
+        report("done", total, total)
 
     def _undo(self, record: ledger.ImportRecord, exc: BaseException) -> None:
+        """Delete what an attempt stored. The ledger says "rolling back" until that is done, so
+        a rollback that fails too (or a crash) is finished by the next start or re-import;
+        raises StoreError then."""
         log.error("import %s failed; rolling back: %s", record.id, exc)
+        record.status, record.error = "rolling back", str(exc)
+        ledger.save(self.meta, record)
         try:
             loader.rollback(self.store, record.project_id, record.imported_moment)
-            self._mark_dirty(record)
-        finally:
-            record.status, record.error = "failed", str(exc)
-            ledger.save(self.meta, record)
+        except AppError as failed:
+            raise StoreError(
+                f"{record.file_name}: the import failed ({exc}) and so did its rollback "
+                f"({failed}); the rollback is retried when the appliance next starts"
+            ) from failed
+        self._mark_dirty(record)
+        record.status = "failed"
+        ledger.save(self.meta, record)
 
     def _mark_dirty(self, record: ledger.ImportRecord) -> None:
         if not record.first_at:
@@ -368,28 +435,38 @@ class Importer:
         options: Options,
         report: Progress,
     ) -> ImportResult:
+        """Stage the file and compute its visits bucket by bucket; store nothing."""
         run = f"dry-{time.time_ns()}"  # its own scratch tables, whatever else runs
         record = ledger.ImportRecord(
             id=run, project_id=project_id, file_hash="", imported_at=_now_second()
         )
         folder = self.work_dir / run
+        sessions = 0
         try:
             staged = self._stage(path, record, detected, options, folder)
-            staged.workspace.drop()
+            for index in range(staged.buckets):
+                report("reading", index, staged.buckets)
+                bucket = staged.bucket(self.store, index)
+                if bucket is not None:
+                    self.store.execute_lanes([visits.build(bucket)])
+                    sessions += visits.visit_count(bucket)
+                    bucket.drop()
         finally:
+            visits.drop_workspace(self.store, visits.workspace_name(record.id, record.attempt))
             shutil.rmtree(folder, ignore_errors=True)
         report("done", 1, 1)
+        first_at, last_at = staged.time_range()
         return ImportResult(
             file=path.name,
             format=staged.format,
             dry_run=True,
-            events=staged.summary["events"],
-            sessions=staged.summary["sessions"],
+            events=staged.measure.rows + 2 * sessions,
+            sessions=sessions,
             rows_read=staged.rows_read,
             skipped=staged.skipped,
             notes=staged.notes,
-            first_at=staged.summary["first_at"],
-            last_at=staged.summary["last_at"],
+            first_at=first_at,
+            last_at=last_at,
         )
 
     def _new_attempt(

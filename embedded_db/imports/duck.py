@@ -50,6 +50,11 @@ class ImportFileError(AppError):
         self.line = line
 
 
+def version() -> str:
+    """DuckDB's version (its hashing decides which bucket a device's rows go to)."""
+    return str(duckdb.__version__)
+
+
 def connect(temp_dir: Path, memory_mb: int = 1024, threads: int = 2) -> Any:
     """An in-memory DuckDB that spills to `temp_dir`, with the import macros defined."""
     temp_dir.mkdir(parents=True, exist_ok=True)

@@ -106,9 +106,11 @@ def get(meta: MetaStore, import_id: str) -> ImportRecord:
 
 
 def unfinished(meta: MetaStore) -> list[ImportRecord]:
-    """Imports a crash interrupted (still staging or loading)."""
+    """Imports a crash interrupted (still staging or loading) or whose rollback did not finish."""
     with meta.transaction() as db:
-        rows = list(db.query("SELECT * FROM imports WHERE status IN ('staging', 'loading')"))
+        rows = list(
+            db.query("SELECT * FROM imports WHERE status IN ('staging', 'loading', 'rolling back')")
+        )
     return [_record(r) for r in rows]
 
 

@@ -2,8 +2,11 @@
 openpanel-compat.md §2.6), and the rows to store, shaped exactly like `events`, `sessions` and
 (merged over stored ones) `profiles`.
 
-DuckDB leaves one Parquet file of storable rows (`sessionize.write_staged`); chDB reads it where
-it is (its own parallel Parquet reader, only the columns a statement needs, no copy in Python).
+DuckDB leaves the storable rows as Parquet files, one folder per bucket of devices
+(`sessionize.write_buckets`); chDB reads a bucket's files where they are (its own parallel
+Parquet reader, only the columns a statement needs, no copy in Python). A visit never spans two
+devices, so each bucket is computed and inserted on its own, and a bucket's statements need
+memory for that bucket only.
 
 Per device, ordered by time, an event more than the timeout (30 min) after the previous one
 starts a new visit. Each visit gets a `session_start` (a copy of its first event, 100 ms
@@ -15,16 +18,15 @@ referrer. Rows without a device id are stored without a visit, as live server-si
 Ids are deterministic: events from (import key, row number), visits from (project, device,
 start), so a re-run writes the same rows and chDB's insert deduplication drops them.
 
-The rows' visit numbers and the visits live in two Memory tables named after the import attempt
-(`Workspace`), dropped when the import ends (a resumed import replaces its own).
+A bucket's visit numbers and visits live in two Memory tables named after the import attempt
+and the bucket (`Workspace`), dropped when the bucket is stored (a resumed import replaces its
+own). The visits also touch profiles (imports/profiles.py).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from embedded_db.imports.canonical import EVENT_COLUMNS, SESSION_COLUMNS
@@ -35,9 +37,9 @@ from embedded_db.sql import (
     scratch_table,
     select_source,
 )
-from embedded_db.store import EventStore
+from embedded_db.store import EventStore, Statement
 
-# The staged file's columns and types (sessionize.write_staged writes exactly these).
+# The staged files' columns and types (sessionize.write_buckets writes exactly these).
 STAGED_STRUCTURE = (
     "row_no Int64, name String, created_at DateTime64(3, 'UTC'), device_id String, "
     "profile_id String, path String, origin String, referrer String, referrer_name String, "
@@ -73,12 +75,12 @@ def _b64_id(text: str) -> str:
 
 @dataclass(frozen=True)
 class Workspace:
-    """One import attempt's staged file and Memory tables in chDB, and the parameters every
-    statement binds."""
+    """One bucket of an import attempt: its staged files and Memory tables in chDB, and the
+    parameters every statement binds."""
 
     store: EventStore
-    staged: Path
-    name: str  # a plain identifier naming this attempt's tables
+    staged: str  # the bucket's Parquet files (a glob)
+    name: str  # a plain identifier naming these tables (`bucket_name`)
     params: dict[str, Any]
 
     def __post_init__(self) -> None:
@@ -89,7 +91,7 @@ class Workspace:
     def source(self) -> str:
         """The staged rows: chDB reads the file in every statement (only the columns it
         needs, in parallel), so the wide rows are never held in memory whole."""
-        return file_source(str(self.staged), "Parquet", STAGED_STRUCTURE)
+        return file_source(self.staged, "Parquet", STAGED_STRUCTURE)
 
     @property
     def numbers(self) -> str:
@@ -99,9 +101,12 @@ class Workspace:
     def visits(self) -> str:
         return f"default.imp_{self.name}_visits"
 
+    def dropping(self) -> list[Statement]:
+        return [(drop_scratch_table(table), None) for table in (self.numbers, self.visits)]
+
     def drop(self) -> None:
-        for table in (self.numbers, self.visits):
-            self.store.execute(drop_scratch_table(table))
+        for sql, _ in self.dropping():
+            self.store.execute(sql)
 
 
 def workspace_name(import_id: str, attempt: int) -> str:
@@ -109,7 +114,35 @@ def workspace_name(import_id: str, attempt: int) -> str:
     return re.sub(r"[^a-z0-9]", "_", f"{import_id}_{attempt}".lower())
 
 
-_SCRATCH_SUFFIXES = ("_numbers", "_visits")
+def bucket_name(workspace: str, bucket: int) -> str:
+    """The name of one bucket's tables in an attempt's workspace."""
+    return f"{workspace}_b{int(bucket)}"
+
+
+_SCRATCH_SUFFIXES = ("_numbers", "_visits", "_touches")
+_BUCKET_SUFFIX = re.compile(r"_b\d+$")
+
+
+def _scratch_tables(store: EventStore) -> list[str]:
+    rows = store.query(
+        select_source("name", "system.tables", ["database = 'default'", "startsWith(name, 'imp_')"])
+    )
+    return sorted(r["name"] for r in rows)
+
+
+def _workspace_of(table: str) -> str:
+    """The attempt's workspace a scratch table belongs to (`imp_<workspace>[_bN]_<suffix>`)."""
+    workspace = table[len("imp_") :]
+    for suffix in _SCRATCH_SUFFIXES:
+        workspace = workspace.removesuffix(suffix)
+    return _BUCKET_SUFFIX.sub("", workspace)
+
+
+def drop_workspace(store: EventStore, workspace: str) -> None:
+    """Drop every scratch table of one import attempt (its buckets' and its touches)."""
+    for name in _scratch_tables(store):
+        if _workspace_of(name) == workspace:
+            store.execute(drop_scratch_table("default." + name))
 
 
 def drop_leftovers(store: EventStore, keep: set[str], older_than_ns: int) -> list[str]:
@@ -117,14 +150,9 @@ def drop_leftovers(store: EventStore, keep: set[str], older_than_ns: int) -> lis
     keeps their definitions): every workspace but those in `keep` (imports still staging or
     loading, which a resume or a running import replaces itself), and dry runs started before
     `older_than_ns` (their names carry their start). Returns the tables dropped."""
-    rows = store.query(
-        select_source("name", "system.tables", ["database = 'default'", "startsWith(name, 'imp_')"])
-    )
     dropped = []
-    for name in sorted(r["name"] for r in rows):
-        workspace = name[len("imp_") :]
-        for suffix in _SCRATCH_SUFFIXES:
-            workspace = workspace.removesuffix(suffix)
+    for name in _scratch_tables(store):
+        workspace = _workspace_of(name)
         if workspace in keep or not _NAME.match(workspace):
             continue
         dry = re.match(r"^dry_(\d+)_\d+$", workspace)
@@ -135,9 +163,9 @@ def drop_leftovers(store: EventStore, keep: set[str], older_than_ns: int) -> lis
     return dropped
 
 
-def build(ws: Workspace) -> None:
-    """Number every device's visits and aggregate them (the Memory tables)."""
-    ws.drop()
+def build(ws: Workspace) -> list[Statement]:
+    """The statements that number every device's visits and aggregate them (the bucket's
+    Memory tables, replaced if a crashed attempt left them)."""
     window = "PARTITION BY device_id ORDER BY created_at, row_no"
     gaps = select_source(
         f"row_no, device_id, created_at, if(row_number() OVER w = 1 OR {_MS}(created_at) - "
@@ -151,7 +179,6 @@ def build(ws: Workspace) -> None:
         "AS visit_no",
         f"({gaps})",
     )
-    ws.store.execute(scratch_table(ws.numbers, _spilling(ws, numbers)), ws.params)
     ident = "s.profile_id != '' AND s.profile_id != n.device_id"
     aggregates = select_source(
         "n.device_id AS device_id, n.visit_no AS visit_no, min(s.created_at) AS started, "
@@ -185,62 +212,36 @@ def build(ws: Workspace) -> None:
         # the file rows stream past the visits' hash table (the small side on the right)
         f"{ws.source} AS f INNER JOIN ({aggregates}) AS a ON a.first_row = f.row_no",
     )
-    ws.store.execute(scratch_table(ws.visits, _spilling(ws, visits)), ws.params)
+    return [
+        *ws.dropping(),
+        (scratch_table(ws.numbers, _spilling(ws, numbers)), ws.params),
+        (scratch_table(ws.visits, _spilling(ws, visits)), ws.params),
+    ]
 
 
-def summary(ws: Workspace) -> dict[str, Any]:
-    """Rows to store (file events plus visit start/end), their time range (UTC text) and the
-    chunk numbers (ranges of file rows; every stored row belongs to the chunk of a file row:
-    its own, or its visit's first row), from one pass over the file."""
-    [rows] = ws.store.query(
-        select_source(
-            "count() AS n, toString(min(created_at)) AS first, toString(max(created_at)) AS last, "
-            "arraySort(groupUniqArray(intDiv(row_no, {size:UInt64}))) AS chunks",
-            ws.source,
-        ),
-        ws.params,
-    )
-    [visits] = ws.store.query(
-        select_source(
-            "count() AS n, toString(min(started) - toIntervalMillisecond(100)) AS first, "
-            "toString(max(ended) + toIntervalSecond(1)) AS last",
-            ws.visits,
-        )
-    )
-    n, first, last = int(rows["n"]), rows["first"], rows["last"]
-    if int(visits["n"]):  # texts of one format: they compare like the times
-        first, last = min(first, visits["first"]), max(last, visits["last"])
-    return {
-        "events": n + 2 * int(visits["n"]),
-        "sessions": int(visits["n"]),
-        "first_at": _iso(first) if n else "",
-        "last_at": _iso(last) if n else "",
-        "chunks": [int(c) for c in rows["chunks"]],
-    }
+def visit_count(ws: Workspace) -> int:
+    """How many visits the bucket has (after `build`)."""
+    return int(ws.store.scalar(select_source("count() AS n", ws.visits)) or 0)
 
 
-def _iso(text: str) -> str:
-    return datetime.fromisoformat(text).isoformat(sep=" ")
-
-
-def load_chunk(ws: Workspace, token: str, chunk: int) -> None:
-    """Insert one chunk's events (file rows, visit starts and ends) and visits; repeating it
-    with the same token stores nothing twice."""
-    params = {**ws.params, "chunk": chunk}
+def inserts(ws: Workspace, token: str, bucket: int) -> tuple[list[Statement], list[Statement]]:
+    """The bucket's inserts as (events, sessions): the file rows, visit starts and ends and
+    rows without a device; the visits. Repeating them with the same token stores nothing twice.
+    The two lists are independent (each may run beside the other)."""
     parts = {"e": _visited_events(ws), "b": _starts(ws), "x": _ends(ws), "l": _loose_events(ws)}
-    for tag, events in parts.items():
-        ws.store.execute(
+    events: list[Statement] = [
+        (
             insert_select_token(
-                "events", EVENT_COLUMNS, _spilling(ws, events), f"{token}:{tag}{chunk}"
+                "events", EVENT_COLUMNS, _spilling(ws, query), f"{token}:{tag}{bucket}"
             ),
-            params,
+            ws.params,
         )
-    ws.store.execute(
-        insert_select_token(
-            "sessions", SESSION_COLUMNS, _spilling(ws, _sessions(ws)), f"{token}:s{chunk}"
-        ),
-        params,
+        for tag, query in parts.items()
+    ]
+    sessions = insert_select_token(
+        "sessions", SESSION_COLUMNS, _spilling(ws, _sessions(ws)), f"{token}:s{bucket}"
     )
+    return events, [(sessions, ws.params)]
 
 
 def spill(store: EventStore) -> str:
@@ -260,10 +261,6 @@ def _spilling(ws: Workspace, query: str) -> str:
     return query + " SETTINGS " + spill(ws.store)
 
 
-def _in_chunk(row: str) -> str:
-    return f"intDiv({row}, {{size:UInt64}}) = {{chunk:UInt64}}"
-
-
 def _geo_device(prefix: str) -> str:
     return ", ".join(f"{prefix}{c}" for c in _GEO_DEVICE)
 
@@ -273,16 +270,13 @@ _IMPORTED = "toDateTime({imported_at:String}, 'UTC')"
 
 def _visited_events(ws: Workspace) -> str:
     event_id = _uuid("concat({key:String}, ':', toString(t.row_no))")
-    chunk_numbers = select_source("row_no, device_id, visit_no", ws.numbers, [_in_chunk("row_no")])
     return select_source(
         f"{event_id}, t.name, t.sdk_name, t.sdk_version, t.device_id, "
         "if(t.profile_id != '', t.profile_id, t.device_id), {project:String}, v.session_id, "
         "t.groups, t.path, t.origin, v.v_referrer, v.v_referrer_name, v.v_referrer_type, "
         f"t.revenue, 0, t.properties, t.created_at, {_geo_device('t.')}, {_IMPORTED}",
-        # only this chunk's visit numbers are hashed for the join
-        f"{ws.source} AS t INNER JOIN ({chunk_numbers}) AS n ON n.row_no = t.row_no "
+        f"{ws.source} AS t INNER JOIN {ws.numbers} AS n ON n.row_no = t.row_no "
         f"INNER JOIN {ws.visits} AS v ON v.device_id = n.device_id AND v.visit_no = n.visit_no",
-        [_in_chunk("t.row_no")],
     )
 
 
@@ -294,7 +288,6 @@ def _starts(ws: Workspace) -> str:
         "v_referrer, v_referrer_name, v_referrer_type, 0, 0, first_properties, "
         f"started - toIntervalMillisecond(100), {_geo_device('v_')}, {_IMPORTED}",
         ws.visits,
-        [_in_chunk("first_row")],
     )
 
 
@@ -307,7 +300,6 @@ def _ends(ws: Workspace) -> str:
         "map('__bounce', if(screen_views <= 1, 'true', 'false')), ended + toIntervalSecond(1), "
         f"{_geo_device('v_')}, {_IMPORTED}",
         ws.visits,
-        [_in_chunk("first_row")],
     )
 
 
@@ -318,7 +310,7 @@ def _loose_events(ws: Workspace) -> str:
         "groups, path, origin, referrer, referrer_name, referrer_type, revenue, 0, properties, "
         f"created_at, {_geo_device('')}, {_IMPORTED}",
         ws.source,
-        ["device_id = ''", _in_chunk("row_no")],
+        ["device_id = ''"],
     )
 
 
@@ -336,47 +328,4 @@ def _sessions(ws: Workspace) -> str:
         f"v_os_version, {utm}, v_referrer, v_referrer_name, v_referrer_type, visit_groups, "
         "{version:UInt64}",
         ws.visits,
-        [_in_chunk("first_row")],
-    )
-
-
-_CONTEXT = ("country", "city", "region", "latitude", "longitude", "os", "os_version", "browser",
-            "browser_version", "device", "brand", "model")  # fmt: skip
-
-
-def profiles(ws: Workspace) -> str:
-    """The import's profiles (id, is_external, first_seen, last_seen, context). Profiles are
-    touched when a visit starts (its first event's profile) and ends (the visit's), as live:
-    first and last seen, identified or not, and the context of the latest touch (the visit's
-    entry page when it was its start, the exit page when it was its end)."""
-    touches = " UNION ALL ".join(
-        (
-            select_source(
-                "first_profile AS id, device_id, started - toIntervalMillisecond(100) AS seen, "
-                "first_row * 2 AS pick",
-                ws.visits,
-            ),
-            select_source(
-                "visit_profile AS id, device_id, ended + toIntervalSecond(1) AS seen, "
-                "first_row * 2 + 1 AS pick",
-                ws.visits,
-            ),
-        )
-    )
-    latest = select_source(
-        "id, max(id != device_id) AS is_external, min(seen) AS first_seen, "
-        "max(seen) AS last_seen, argMax(pick, (seen, pick)) AS pick",
-        f"({touches})",
-        tail="GROUP BY id",
-    )
-    entries = ", ".join(f"'{c}', ifNull(toString(v.v_{c}), '')" for c in _CONTEXT)
-    context = (
-        f"mapFilter((k, x) -> x != '', map({entries}, 'path', if(l.pick % 2 = 0, "
-        "v.entry_path, v.exit_path), 'referrer', v.v_referrer, 'referrer_name', "
-        "v.v_referrer_name, 'referrer_type', v.v_referrer_type))"
-    )
-    return select_source(
-        "l.id AS id, l.is_external AS is_external, l.first_seen AS first_seen, "
-        f"l.last_seen AS last_seen, {context} AS context",
-        f"({latest}) AS l INNER JOIN {ws.visits} AS v ON v.first_row = intDiv(l.pick, 2)",
     )

@@ -38,7 +38,7 @@ def _small_chunks(imports: Imports) -> Importer:
         imports.meta,
         imports.tmp / "work2",
         imports.importer.lookups,
-        chunk_rows=2,
+        bucket_bytes=200,
         memory_mb=512,
     )
 
@@ -96,6 +96,36 @@ def test_a_failed_insert_is_rolled_back_and_can_be_retried(imports: Imports) -> 
 
     retried = importer.run(path, imports.project_id)
     assert retried.record is not None and retried.record.attempt == 2
+    assert _counts(imports, imports.project_id) == (samples.STORED_EVENTS, 3, 3)
+
+
+def _interrupted_rollback(imports: Imports, importer: Importer) -> ledger.ImportRecord:
+    """What a crash (or a store refusing the deletes) in the middle of a rollback leaves: the
+    ledger says "rolling back", some of the attempt's rows are still stored."""
+    path = samples.write_ndjson(imports.tmp / "e.ndjson")
+    with pytest.raises(Crash):
+        importer.run(path, imports.project_id, on_chunk=_crash)
+    [record] = ledger.unfinished(imports.meta)
+    record.status, record.error = "rolling back", "disk full (simulated)"
+    ledger.save(imports.meta, record)
+    assert len(imports.events()) > 0
+    return record
+
+
+def test_start_up_finishes_an_interrupted_rollback(imports: Imports) -> None:
+    importer = _small_chunks(imports)
+    record = _interrupted_rollback(imports, importer)
+    assert resume_unfinished(importer) == [record.id]
+    assert _counts(imports, imports.project_id)[:2] == (0, 0)
+    assert ledger.get(imports.meta, record.id).status == "failed"
+    assert ledger.unfinished(imports.meta) == []
+
+
+def test_reimporting_during_an_interrupted_rollback_finishes_it_first(imports: Imports) -> None:
+    importer = _small_chunks(imports)
+    record = _interrupted_rollback(imports, importer)
+    retried = importer.run(imports.tmp / "e.ndjson", imports.project_id)
+    assert retried.record is not None and retried.record.attempt == record.attempt + 1
     assert _counts(imports, imports.project_id) == (samples.STORED_EVENTS, 3, 3)
 
 

@@ -1,0 +1,138 @@
+"""An import's profiles. Visits touch profiles as live ones do: when a visit starts (its first
+event's profile) and when it ends (the visit's profile). A profile gets its first and last seen,
+whether it was ever identified, and the context (geo, device, page, referrer) of its latest
+touch: the visit's entry page at a start, its exit page at an end.
+
+One person may be seen on several devices, so a profile may be touched from several buckets.
+Each bucket adds its touches, already reduced per profile, to one scratch table on disk
+(`Touches`); once every bucket is in, they are reduced again per profile and merged over the
+stored profiles (names kept, context properties updated, first and last seen widened), in slices
+of profiles by hash, so that memory stays bounded however many profiles an import has.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from embedded_db.imports.visits import Workspace, spill
+from embedded_db.sql import (
+    drop_scratch_table,
+    insert_scratch,
+    insert_select_token,
+    scratch_disk_table,
+    select,
+    select_source,
+)
+from embedded_db.store import EventStore, Statement
+
+_STRUCTURE = (
+    "id String, is_external UInt8, first_seen DateTime64(3, 'UTC'), "
+    "last_seen DateTime64(3, 'UTC'), pick UInt64, context Map(String, String)"
+)
+_CONTEXT = ("country", "city", "region", "latitude", "longitude", "os", "os_version", "browser",
+            "browser_version", "device", "brand", "model")  # fmt: skip
+_PROFILE_COLUMNS = (
+    "id, is_external, first_name, last_name, email, avatar, properties, project_id, groups, "
+    "created_at, last_seen_at"
+)
+_STORED_PROFILE = (
+    "id, is_external, first_name, last_name, email, avatar, properties, groups, created_at, "
+    "last_seen_at"
+)
+_MERGED_PROFILE = (
+    "n.id, n.is_external OR o.is_external, o.first_name, o.last_name, o.email, o.avatar, "
+    "mapUpdate(o.properties, CAST(n.context, 'Map(String, String)')), {project:String}, "
+    "o.groups, if(o.id = '', n.first_seen, least(n.first_seen, o.created_at)), "
+    "if(o.id = '', n.last_seen, greatest(n.last_seen, o.last_seen_at))"
+)
+TOUCH_BYTES = 256  # about what one reduced touch holds while profiles are merged
+
+
+@dataclass(frozen=True)
+class Touches:
+    """The scratch table of one import attempt's profile touches."""
+
+    store: EventStore
+    workspace: str  # the attempt's workspace name (visits.workspace_name)
+
+    @property
+    def table(self) -> str:
+        return f"default.imp_{self.workspace}_touches"
+
+    def create(self) -> None:
+        """An empty table (a crashed attempt's is replaced)."""
+        self.drop()
+        self.store.execute(scratch_disk_table(self.table, _STRUCTURE, "id"))
+
+    def drop(self) -> None:
+        self.store.execute(drop_scratch_table(self.table))
+
+    def add(self, ws: Workspace) -> Statement:
+        """The statement adding a built bucket's touches, reduced per profile (the pick is the
+        latest touch: its visit's first row, times two, plus one for an end)."""
+        both = " UNION ALL ".join(
+            (
+                select_source(
+                    "first_profile AS id, device_id, started - toIntervalMillisecond(100) AS "
+                    "seen, first_row * 2 AS pick",
+                    ws.visits,
+                ),
+                select_source(
+                    "visit_profile AS id, device_id, ended + toIntervalSecond(1) AS seen, "
+                    "first_row * 2 + 1 AS pick",
+                    ws.visits,
+                ),
+            )
+        )
+        latest = select_source(
+            "id, max(id != device_id) AS is_external, min(seen) AS first_seen, "
+            "max(seen) AS last_seen, argMax(pick, (seen, pick)) AS pick",
+            f"({both})",
+            tail="GROUP BY id",
+        )
+        entries = ", ".join(f"'{c}', ifNull(toString(v.v_{c}), '')" for c in _CONTEXT)
+        context = (
+            f"mapFilter((k, x) -> x != '', map({entries}, 'path', if(l.pick % 2 = 0, "
+            "v.entry_path, v.exit_path), 'referrer', v.v_referrer, 'referrer_name', "
+            "v.v_referrer_name, 'referrer_type', v.v_referrer_type))"
+        )
+        reduced = select_source(
+            "l.id, l.is_external, l.first_seen, l.last_seen, l.pick, " + context,
+            f"({latest}) AS l INNER JOIN {ws.visits} AS v ON v.first_row = intDiv(l.pick, 2)",
+        )
+        return insert_scratch(self.table, reduced + " SETTINGS " + spill(self.store)), None
+
+    def slices(self, slice_bytes: int) -> int:
+        """How many slices of profiles keep each merge under `slice_bytes`."""
+        rows = int(self.store.scalar(select_source("count() AS n", self.table)) or 0)
+        return max(1, math.ceil(rows * TOUCH_BYTES / max(slice_bytes, 1)))
+
+    def merges(self, params: dict[str, Any], token: str, slices: int) -> list[Statement]:
+        """One upsert per slice of the import's profiles, merged over the stored ones; each
+        carries its own deduplication token."""
+        return [(self._merge(slice_no, slices, token), params) for slice_no in range(int(slices))]
+
+    def _merge(self, slice_no: int, slices: int, token: str) -> str:
+        mine = [f"cityHash64(id) % {int(slices)} = {int(slice_no)}"]
+        new = select_source(
+            "t.id AS id, max(t.is_external) AS is_external, min(t.first_seen) AS first_seen, "
+            "max(t.last_seen) AS last_seen, argMax(t.context, (t.last_seen, t.pick)) AS context",
+            f"{self.table} AS t",
+            mine,
+            "GROUP BY t.id",
+        )
+        ids = select_source("id", self.table, mine)
+        old = select(
+            _STORED_PROFILE,
+            "profiles",
+            ["project_id = {project:String}", f"id IN ({ids})"],
+            final=True,
+        )
+        merged = select_source(
+            _MERGED_PROFILE,
+            f"({new}) AS n LEFT JOIN ({old}) AS o ON o.id = n.id",
+            tail="SETTINGS join_use_nulls = 0, " + spill(self.store),
+        )
+        return insert_select_token("profiles", _PROFILE_COLUMNS, merged, f"{token}:p{slice_no}")
