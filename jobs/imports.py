@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 # How staged rows are laid out in buckets; a crashed import staged under another layout (or
 # other engines, whose hashing may differ) is rolled back and imported again, not resumed.
-LAYOUT = f"buckets-1 duckdb-{duck.version()}"
+LAYOUT = f"buckets-2 duckdb-{duck.version()}"
 
 
 @dataclass

@@ -228,7 +228,12 @@ def inserts(ws: Workspace, token: str, bucket: int) -> tuple[list[Statement], li
     """The bucket's inserts as (events, sessions): the file rows, visit starts and ends and
     rows without a device; the visits. Repeating them with the same token stores nothing twice.
     The two lists are independent (each may run beside the other)."""
-    parts = {"e": _visited_events(ws), "b": _starts(ws), "x": _ends(ws), "l": _loose_events(ws)}
+    # a visit's start and end in one insert: each insert writes parts that merges then rewrite
+    parts = {
+        "e": _visited_events(ws),
+        "v": f"{_starts(ws)} UNION ALL {_ends(ws)}",
+        "l": _loose_events(ws),
+    }
     events: list[Statement] = [
         (
             insert_select_token(
@@ -285,7 +290,7 @@ def _starts(ws: Workspace) -> str:
     return select_source(
         f"{start_id}, 'session_start', first_sdk_name, first_sdk_version, device_id, "
         "first_profile, {project:String}, session_id, first_groups, entry_path, entry_origin, "
-        "v_referrer, v_referrer_name, v_referrer_type, 0, 0, first_properties, "
+        "v_referrer, v_referrer_name, v_referrer_type, 0, toUInt64(0), first_properties, "
         f"started - toIntervalMillisecond(100), {_geo_device('v_')}, {_IMPORTED}",
         ws.visits,
     )
