@@ -181,13 +181,14 @@ def main() -> None:
             f"ratio {raw / imported['seconds']:.2f}  visits {imported['visits']:,}",
             flush=True,
         )
-    logged = timed_import(importer, meta, log, "bench log")
-    print(
-        f"nginx    {logged['rows']:>9,} lines import {logged['seconds']:6.2f} s "
-        f"({logged['rows'] / logged['seconds']:,.0f} lines/s): {logged['stored']:,} events "
-        f"stored, {logged['visits']:,} visits, skipped {logged['skipped']}",
-        flush=True,
-    )
+    if args.log_lines:  # --log-lines 0: no access log
+        logged = timed_import(importer, meta, log, "bench log")
+        print(
+            f"nginx    {logged['rows']:>9,} lines import {logged['seconds']:6.2f} s "
+            f"({logged['rows'] / logged['seconds']:,.0f} lines/s): {logged['stored']:,} events "
+            f"stored, {logged['visits']:,} visits, skipped {logged['skipped']}",
+            flush=True,
+        )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak:,.0f} MiB (one process: generator excluded, DuckDB and chDB included)")
     store.close()
