@@ -288,7 +288,8 @@ class EventStore:
             return sess.query(sql, fmt)
         except Exception as exc:
             message = _first_line(str(exc))
-            if "MEMORY_LIMIT_EXCEEDED" in message:
+            # the code's tag ends chDB's message, which may span lines (a part's path)
+            if "MEMORY_LIMIT_EXCEEDED" in str(exc):
                 message += (
                     f" — the work needs more than the event store's memory limit "
                     f"({self.limits.memory_limit_mb} MiB per query; raise it to go on)"
