@@ -27,6 +27,18 @@ class Imports:
     project_id: str
     tmp: Path
 
+    def small_buckets(self, bucket_bytes: int, work: str = "work-small") -> Importer:
+        """An importer on the same store whose buckets hold `bucket_bytes` of text (many buckets
+        for a small file)."""
+        return Importer(
+            self.store,
+            self.meta,
+            self.tmp / work,
+            self.importer.lookups,
+            bucket_bytes=bucket_bytes,
+            memory_mb=512,
+        )
+
     def new_project(self) -> str:
         return self.meta.create_project(unique_project()).id
 

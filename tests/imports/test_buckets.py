@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from jobs.imports import Importer
 from tests.imports.conftest import Imports
 
 _PAGES = ["/", "/pricing", "/docs", "/blog/a", "/signup"]
@@ -79,15 +78,7 @@ def test_many_buckets_store_what_one_bucket_stores(imports: Imports) -> None:
     one = imports.importer.run(path, imports.project_id)
     assert one.record is not None and one.record.chunks_total == 1
     many_project = imports.new_project()
-    small = Importer(
-        imports.store,
-        imports.meta,
-        imports.tmp / "work-small",
-        imports.importer.lookups,
-        bucket_bytes=1_000,
-        memory_mb=512,
-    )
-    many = small.run(path, many_project)
+    many = imports.small_buckets(1_000).run(path, many_project)
     assert many.record is not None and many.record.chunks_total > 10
     assert (many.events, many.sessions) == (one.events, one.sessions)
 

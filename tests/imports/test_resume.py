@@ -33,14 +33,7 @@ def _counts(imports: Imports, project: str) -> tuple[int, int, int]:
 
 
 def _small_chunks(imports: Imports) -> Importer:
-    return Importer(
-        imports.store,
-        imports.meta,
-        imports.tmp / "work2",
-        imports.importer.lookups,
-        bucket_bytes=200,
-        memory_mb=512,
-    )
+    return imports.small_buckets(200, "work2")
 
 
 def test_reimporting_the_same_file_adds_nothing(imports: Imports) -> None:
