@@ -313,7 +313,6 @@ class Importer:
                 measure = sessionize.measure(con)
                 skipped.update(measure.skipped)
                 buckets = buckets or measure.buckets(self.bucket_bytes)
-            with duck.reading(folder):  # e.g. a full disk
                 sessionize.write_buckets(con, folder / "buckets", buckets)
         finally:
             con.close()  # DuckDB's copy of the rows is not needed any more

@@ -61,7 +61,7 @@ def connect(temp_dir: Path, memory_mb: int = 1024, threads: int = 2) -> Any:
     con = duckdb.connect(
         ":memory:",
         config={
-            "memory_limit": f"{memory_mb}MB",
+            "memory_limit": f"{memory_mb}MiB",
             "threads": threads,
             "temp_directory": str(temp_dir),
             "preserve_insertion_order": True,
@@ -89,6 +89,11 @@ def explain(path: Path, exc: BaseException) -> ImportFileError:
     line = int(found.group(1)) if found else None
     where = f"{path.name}" + (f", line {line}" if line else "")
     low = text.split("\nLINE ", 1)[0].lower()  # not the query DuckDB echoes after it
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return ImportFileError(
+            f"{where}: reading the file needs more than the event store's memory limit, which "
+            f"the import's file engine shares; raise it to go on ({first})"
+        )
     if "gzip" in low or "zlib" in low or "compress" in low:
         return ImportFileError(f"{where}: the compressed file is truncated or corrupt ({first})")
     if "unicode" in low or "utf-8" in low or "utf8" in low or "encoding" in low:

@@ -95,6 +95,26 @@ def test_memory_limits_reach_chdb(store: EventStore) -> None:
     assert int(rows[0]["value"]) == store.limits.mark_cache_mb * 1024 * 1024
 
 
+def test_a_query_over_the_memory_limit_says_which_limit(store: EventStore) -> None:
+    with pytest.raises(StoreError) as failed:
+        store.query(
+            "SELECT length(groupArray(number)) FROM numbers(10000000) "
+            "SETTINGS max_memory_usage = 8000000"
+        )
+    limit = store.limits.memory_limit_mb
+    assert f"more than the event store's memory limit ({limit} MiB per query" in str(failed.value)
+
+
+def test_queries_run_on_more_than_one_thread(store: EventStore) -> None:
+    # chDB lowers a query's threads to one when the server has less than 1 GiB free per
+    # thread (always, at the appliance's limits) unless the store turns that rule off
+    plan = store.query(
+        "EXPLAIN PIPELINE SELECT sum(cityHash64(number)) FROM numbers_mt(1000000) "
+        "SETTINGS max_threads = 2"
+    )
+    assert any("AggregatingTransform × 2" in row["explain"] for row in plan), plan
+
+
 def test_closed_store_refuses_queries(tmp_path: Path) -> None:
     closed = EventStore(tmp_path / "never-opened")
     with pytest.raises(StoreError, match="closed"):
