@@ -391,12 +391,19 @@ class Importer:
         record.events = staged.measure.rows + 2 * visits_seen
         record.sessions = visits_seen
         report("profiles", total, total)
-        merges = touches.merges(staged.params, record.token, touches.slices(self.bucket_bytes))
-        store.execute_lanes([[m] for m in merges])
+        slices = touches.slices(self.bucket_bytes)
+        if not record.options.get("snapshot"):  # a resumed attempt keeps its first one
+            store.execute_lanes([touches.snapshot(staged.params, slices)])
+            record.options["snapshot"] = True
+            ledger.save(self.meta, record)
+        store.execute_lanes([[m] for m in touches.merges(staged.params, record.token, slices)])
+        if on_chunk is not None:
+            on_chunk(total)  # the profiles are merged
         touches.drop()
         self._mark_dirty(record)
         record.status, record.error = "done", ""
         ledger.save(self.meta, record)
+        touches.forget()
         report("done", total, total)
 
     def _undo(self, record: ledger.ImportRecord, exc: BaseException) -> None:
@@ -406,8 +413,14 @@ class Importer:
         log.error("import %s failed; rolling back: %s", record.id, exc)
         record.status, record.error = "rolling back", str(exc)
         ledger.save(self.meta, record)
+        touches = profiles.Touches(self.store, visits.workspace_name(record.id, record.attempt))
         try:
             loader.rollback(self.store, record.project_id, record.imported_moment)
+            if record.options.get("snapshot"):  # the profile merges had begun
+                restore = touches.restore(
+                    {"project": record.project_id}, f"{record.token}:r{time.time_ns()}"
+                )
+                self.store.execute_lanes([restore])
         except AppError as failed:
             raise StoreError(
                 f"{record.file_name}: the import failed ({exc}) and so did its rollback "
@@ -416,6 +429,7 @@ class Importer:
         self._mark_dirty(record)
         record.status = "failed"
         ledger.save(self.meta, record)
+        touches.forget()
 
     def _mark_dirty(self, record: ledger.ImportRecord) -> None:
         if not record.first_at:

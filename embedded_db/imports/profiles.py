@@ -18,6 +18,7 @@ from typing import Any
 
 from embedded_db.imports.visits import Workspace, spill
 from embedded_db.sql import (
+    delete_where,
     drop_scratch_table,
     insert_scratch,
     insert_select_token,
@@ -46,6 +47,13 @@ _MERGED_PROFILE = (
     "mapUpdate(o.properties, CAST(n.context, 'Map(String, String)')), {project:String}, "
     "o.groups, if(o.id = '', n.first_seen, least(n.first_seen, o.created_at)), "
     "if(o.id = '', n.last_seen, greatest(n.last_seen, o.last_seen_at))"
+)
+# What a rollback puts back: the stored version of every profile the import touched
+# (`existed`), and the ids it added (`existed` = 0, deleted on rollback).
+_BEFORE = (
+    "id String, existed UInt8, is_external Bool, first_name String, last_name String, "
+    "email String, avatar String, properties Map(String, String), groups Array(String), "
+    "created_at DateTime64(3, 'UTC'), last_seen_at DateTime64(3, 'UTC')"
 )
 TOUCH_BYTES = 256  # about what one reduced touch holds while profiles are merged
 
@@ -110,6 +118,63 @@ class Touches:
         rows = int(self.store.scalar(select_source("count() AS n", self.table)) or 0)
         needed = math.ceil(rows * TOUCH_BYTES / max(slice_bytes, 1))
         return max(self.store.limits.lanes if rows else 1, needed)
+
+    @property
+    def before(self) -> str:
+        return f"default.imp_{self.workspace}_before"
+
+    def snapshot(self, params: dict[str, Any], slices: int) -> list[Statement]:
+        """The statements that keep what the merges will replace (a new scratch table on disk,
+        filled slice by slice like the merges), for `restore`."""
+        statements: list[Statement] = [
+            (drop_scratch_table(self.before), None),
+            (scratch_disk_table(self.before, _BEFORE, "id"), None),
+        ]
+        for slice_no in range(int(slices)):
+            mine = [f"cityHash64(id) % {int(slices)} = {int(slice_no)}"]
+            ids = select_source("DISTINCT id", self.table, mine)
+            stored = select(
+                _STORED_PROFILE + ", 1",
+                "profiles",
+                ["project_id = {project:String}", f"id IN ({ids})"],
+                final=True,
+            )
+            statements += [
+                (
+                    insert_scratch(
+                        self.before, "(id, existed) " + select_source("id, 0", f"({ids})")
+                    ),
+                    None,
+                ),
+                (
+                    insert_scratch(
+                        self.before,
+                        f"({_STORED_PROFILE}, existed) {stored} SETTINGS {spill(self.store)}",
+                    ),
+                    params,
+                ),
+            ]
+        return statements
+
+    def restore(self, params: dict[str, Any], token: str) -> list[Statement]:
+        """Put the snapshot back: the touched profiles' rows deleted, their stored versions
+        inserted again (`token` must be new for every try, or chDB drops the insert as a
+        repeat). Run again after a crash, it gives the same result."""
+        ids = select_source("id", self.before)
+        again = select_source(
+            "id, is_external, first_name, last_name, email, avatar, properties, "
+            "{project:String}, groups, created_at, last_seen_at",
+            self.before,
+            ["existed = 1"],
+        )
+        return [
+            (delete_where("profiles", ["project_id = {project:String}", f"id IN ({ids})"]), params),
+            (insert_select_token("profiles", _PROFILE_COLUMNS, again, token), params),
+        ]
+
+    def forget(self) -> None:
+        """Drop the snapshot (the import is done, or rolled back)."""
+        self.store.execute(drop_scratch_table(self.before))
 
     def merges(self, params: dict[str, Any], token: str, slices: int) -> list[Statement]:
         """One upsert per slice of the import's profiles, merged over the stored ones; each

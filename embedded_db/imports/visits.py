@@ -119,7 +119,8 @@ def bucket_name(workspace: str, bucket: int) -> str:
     return f"{workspace}_b{int(bucket)}"
 
 
-_SCRATCH_SUFFIXES = ("_numbers", "_visits", "_touches")
+_SCRATCH_SUFFIXES = ("_numbers", "_visits", "_touches", "_before")
+_SNAPSHOT_SUFFIX = "_before"  # profiles.Touches.before: kept until the import is done or undone
 _BUCKET_SUFFIX = re.compile(r"_b\d+$")
 
 
@@ -139,9 +140,10 @@ def _workspace_of(table: str) -> str:
 
 
 def drop_workspace(store: EventStore, workspace: str) -> None:
-    """Drop every scratch table of one import attempt (its buckets' and its touches)."""
+    """Drop every scratch table of one import attempt (its buckets' and its touches), but not
+    its profile snapshot, which a rollback still needs."""
     for name in _scratch_tables(store):
-        if _workspace_of(name) == workspace:
+        if _workspace_of(name) == workspace and not name.endswith(_SNAPSHOT_SUFFIX):
             store.execute(drop_scratch_table("default." + name))
 
 

@@ -92,6 +92,36 @@ def test_a_failed_insert_is_rolled_back_and_can_be_retried(imports: Imports) -> 
     assert _counts(imports, imports.project_id) == (samples.STORED_EVENTS, 3, 3)
 
 
+def test_a_failure_after_the_profile_merges_puts_the_stored_profiles_back(
+    imports: Imports,
+) -> None:
+    imports.importer.run(samples.write_ndjson(imports.tmp / "e.ndjson"), imports.project_id)
+    before = imports.profiles()
+    later = [
+        {**row, "createdAt": row["createdAt"].replace(samples.DAY, "2024-05-02"), "path": "/x"}
+        for row in samples.CAMEL_ROWS
+        if row["deviceId"] == "dev-a"
+    ]
+    newcomer = {**samples.CAMEL_ROWS[1], "deviceId": "dev-c", "profileId": "dev-c"}
+    second = samples.write_ndjson(imports.tmp / "second.ndjson", [*later, newcomer])
+
+    def fail_once_merged(index: int) -> None:
+        if index == 1:  # one bucket: called with 1 once the profiles are merged
+            raise StoreError("disk full (simulated)")
+
+    with pytest.raises(StoreError, match="rolled back"):
+        imports.importer.run(second, imports.project_id, on_chunk=fail_once_merged)
+    assert imports.profiles() == before  # dev-a's last seen and context, no dev-c
+    snapshots = imports.store.query(
+        "SELECT name FROM system.tables WHERE database = 'default' AND endsWith(name, '_before')"
+    )
+    assert snapshots == []
+    imports.importer.run(second, imports.project_id)
+    after = imports.profiles()
+    assert set(after) == set(before) | {"dev-c"}
+    assert after["dev-a"]["last_seen_at"] > before["dev-a"]["last_seen_at"]
+
+
 def _interrupted_rollback(imports: Imports, importer: Importer) -> ledger.ImportRecord:
     """What a crash (or a store refusing the deletes) in the middle of a rollback leaves: the
     ledger says "rolling back", some of the attempt's rows are still stored."""
