@@ -417,10 +417,7 @@ class Importer:
         try:
             loader.rollback(self.store, record.project_id, record.imported_moment)
             if record.options.get("snapshot"):  # the profile merges had begun
-                restore = touches.restore(
-                    {"project": record.project_id}, f"{record.token}:r{time.time_ns()}"
-                )
-                self.store.execute_lanes([restore])
+                self._restore_profiles(record, touches)
         except AppError as failed:
             raise StoreError(
                 f"{record.file_name}: the import failed ({exc}) and so did its rollback "
@@ -430,6 +427,14 @@ class Importer:
         record.status = "failed"
         ledger.save(self.meta, record)
         touches.forget()
+
+    def _restore_profiles(self, record: ledger.ImportRecord, touches: profiles.Touches) -> None:
+        """Put back the profiles as they were before the attempt's merges (its snapshot)."""
+        if not touches.has_snapshot():  # dropped by hand: the rollback must still end
+            log.error("import %s: its profile snapshot is gone; profiles kept", record.id)
+            return
+        token = f"{record.token}:r{time.time_ns()}"  # new each try: a retry is not a repeat
+        self.store.execute_lanes([touches.restore({"project": record.project_id}, token)])
 
     def _mark_dirty(self, record: ledger.ImportRecord) -> None:
         if not record.first_at:

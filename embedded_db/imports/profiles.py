@@ -172,6 +172,13 @@ class Touches:
             (insert_select_token("profiles", _PROFILE_COLUMNS, again, token), params),
         ]
 
+    def has_snapshot(self) -> bool:
+        name = self.before.removeprefix("default.")
+        found = select_source(
+            "count() AS n", "system.tables", ["database = 'default'", "name = {name:String}"]
+        )
+        return bool(self.store.scalar(found, {"name": name}))
+
     def forget(self) -> None:
         """Drop the snapshot (the import is done, or rolled back)."""
         self.store.execute(drop_scratch_table(self.before))
