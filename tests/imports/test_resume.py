@@ -4,6 +4,7 @@ double-counting, and roll back completely when an insert fails."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -92,18 +93,34 @@ def test_a_failed_insert_is_rolled_back_and_can_be_retried(imports: Imports) -> 
     assert _counts(imports, imports.project_id) == (samples.STORED_EVENTS, 3, 3)
 
 
-def test_a_failure_after_the_profile_merges_puts_the_stored_profiles_back(
-    imports: Imports,
-) -> None:
+def _second_file(imports: Imports) -> Path:
+    """After the sample is imported: a file that widens dev-a's profile and adds dev-c's."""
     imports.importer.run(samples.write_ndjson(imports.tmp / "e.ndjson"), imports.project_id)
-    before = imports.profiles()
     later = [
         {**row, "createdAt": row["createdAt"].replace(samples.DAY, "2024-05-02"), "path": "/x"}
         for row in samples.CAMEL_ROWS
         if row["deviceId"] == "dev-a"
     ]
     newcomer = {**samples.CAMEL_ROWS[1], "deviceId": "dev-c", "profileId": "dev-c"}
-    second = samples.write_ndjson(imports.tmp / "second.ndjson", [*later, newcomer])
+    return samples.write_ndjson(imports.tmp / "second.ndjson", [*later, newcomer])
+
+
+def _crash_after_the_merges(imports: Imports, second: Path) -> ledger.ImportRecord:
+    """A crash once the profiles are merged, then a rollback recorded but not done."""
+    with pytest.raises(Crash):
+        imports.importer.run(second, imports.project_id, on_chunk=_crash)
+    [record] = ledger.unfinished(imports.meta)
+    assert record.options["snapshot"] is True
+    record.status, record.error = "rolling back", "disk full (simulated)"
+    ledger.save(imports.meta, record)
+    return record
+
+
+def test_a_failure_after_the_profile_merges_puts_the_stored_profiles_back(
+    imports: Imports,
+) -> None:
+    second = _second_file(imports)
+    before = imports.profiles()
 
     def fail_once_merged(index: int) -> None:
         if index == 1:  # one bucket: called with 1 once the profiles are merged
@@ -120,6 +137,28 @@ def test_a_failure_after_the_profile_merges_puts_the_stored_profiles_back(
     after = imports.profiles()
     assert set(after) == set(before) | {"dev-c"}
     assert after["dev-a"]["last_seen_at"] > before["dev-a"]["last_seen_at"]
+
+
+def test_start_up_puts_the_profiles_back_after_a_crash_past_the_merges(
+    imports: Imports,
+) -> None:
+    second = _second_file(imports)
+    before = imports.profiles()
+    record = _crash_after_the_merges(imports, second)
+    assert "dev-c" in imports.profiles()
+    assert resume_unfinished(imports.importer) == [record.id]
+    assert imports.profiles() == before
+    assert ledger.get(imports.meta, record.id).status == "failed"
+
+
+def test_a_rollback_whose_profile_snapshot_is_gone_still_ends(imports: Imports) -> None:
+    second = _second_file(imports)
+    record = _crash_after_the_merges(imports, second)
+    workspace = visits.workspace_name(record.id, record.attempt)
+    imports.store.execute(drop_scratch_table(f"default.imp_{workspace}_before"))
+    assert resume_unfinished(imports.importer) == [record.id]
+    assert ledger.get(imports.meta, record.id).status == "failed"
+    assert _counts(imports, imports.project_id)[:2] == (samples.STORED_EVENTS, 3)
 
 
 def _interrupted_rollback(imports: Imports, importer: Importer) -> ledger.ImportRecord:
