@@ -195,7 +195,9 @@ class Importer:
         on_chunk: Callable[[int], None] | None = None,
     ) -> ImportResult:
         """Import one file into a project; raises ImportFileError (bad file, nothing stored)
-        or StoreError (insert failed, rolled back)."""
+        or StoreError (insert failed, rolled back). `on_chunk` (for tests) is called with each
+        bucket's index once it is stored, and with the bucket count once the profiles are
+        merged."""
         options = options or Options()
         path = self._unpacked(Path(path))
         self.meta.get_project(project_id)

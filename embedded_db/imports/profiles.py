@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from embedded_db.imports.visits import Workspace, spill
+from embedded_db.imports.visits import SNAPSHOT_SUFFIX, Workspace, scratch_tables, spill
 from embedded_db.sql import (
     delete_where,
     drop_scratch_table,
@@ -121,7 +121,7 @@ class Touches:
 
     @property
     def before(self) -> str:
-        return f"default.imp_{self.workspace}_before"
+        return f"default.imp_{self.workspace}{SNAPSHOT_SUFFIX}"
 
     def snapshot(self, params: dict[str, Any], slices: int) -> list[Statement]:
         """The statements that keep what the merges will replace (a new scratch table on disk,
@@ -173,11 +173,7 @@ class Touches:
         ]
 
     def has_snapshot(self) -> bool:
-        name = self.before.removeprefix("default.")
-        found = select_source(
-            "count() AS n", "system.tables", ["database = 'default'", "name = {name:String}"]
-        )
-        return bool(self.store.scalar(found, {"name": name}))
+        return self.before.removeprefix("default.") in scratch_tables(self.store)
 
     def forget(self) -> None:
         """Drop the snapshot (the import is done, or rolled back)."""

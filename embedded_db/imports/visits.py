@@ -119,12 +119,13 @@ def bucket_name(workspace: str, bucket: int) -> str:
     return f"{workspace}_b{int(bucket)}"
 
 
-_SCRATCH_SUFFIXES = ("_numbers", "_visits", "_touches", "_before")
-_SNAPSHOT_SUFFIX = "_before"  # profiles.Touches.before: kept until the import is done or undone
+SNAPSHOT_SUFFIX = "_before"  # profiles.Touches.before: kept until the import is done or undone
+_SCRATCH_SUFFIXES = ("_numbers", "_visits", "_touches", SNAPSHOT_SUFFIX)
 _BUCKET_SUFFIX = re.compile(r"_b\d+$")
 
 
-def _scratch_tables(store: EventStore) -> list[str]:
+def scratch_tables(store: EventStore) -> list[str]:
+    """The names (in `default`) of every import's scratch tables."""
     rows = store.query(
         select_source("name", "system.tables", ["database = 'default'", "startsWith(name, 'imp_')"])
     )
@@ -142,8 +143,8 @@ def _workspace_of(table: str) -> str:
 def drop_workspace(store: EventStore, workspace: str) -> None:
     """Drop every scratch table of one import attempt (its buckets' and its touches), but not
     its profile snapshot, which a rollback still needs."""
-    for name in _scratch_tables(store):
-        if _workspace_of(name) == workspace and not name.endswith(_SNAPSHOT_SUFFIX):
+    for name in scratch_tables(store):
+        if _workspace_of(name) == workspace and not name.endswith(SNAPSHOT_SUFFIX):
             store.execute(drop_scratch_table("default." + name))
 
 
@@ -153,7 +154,7 @@ def drop_leftovers(store: EventStore, keep: set[str], older_than_ns: int) -> lis
     loading, which a resume or a running import replaces itself), and dry runs started before
     `older_than_ns` (their names carry their start). Returns the tables dropped."""
     dropped = []
-    for name in _scratch_tables(store):
+    for name in scratch_tables(store):
         workspace = _workspace_of(name)
         if workspace in keep or not _NAME.match(workspace):
             continue
